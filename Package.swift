@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, bottom up: C bridges → FastCGI / MariaDB → Media (domain) → MediaAPI (HTTP) → media-server.
+let package = Package(
+    name: "media-server",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "media-server", targets: ["media-server"]),
+    ],
+    targets: [
+        // C bridges. CFastCGI and CVips are small C targets because Swift cannot call
+        // variadic C functions or install async-signal-safe handlers itself.
+        .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb",
+                       providers: [.apt(["libmariadb-dev"])]),
+
+
+        .systemLibrary(name: "CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
+        .target(name: "ServerLog"),
+        .target(name: "Hashing", dependencies: ["CGLib"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "ServerLog"]),
+
+        .target(name: "MariaDB", dependencies: ["CMariaDB"]),
+        .target(name: "Media", dependencies: ["MariaDB", "Hashing", "ServerLog"]),
+        .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "MariaDB", "Hashing", "ServerLog"]),
+        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "ServerLog"]),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),
+        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "TestSupport"]),
+        .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

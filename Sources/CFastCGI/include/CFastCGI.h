@@ -1,0 +1,78 @@
+#ifndef MEDIA_CFASTCGI_H
+#define MEDIA_CFASTCGI_H
+
+#include <fcgiapp.h>
+#include <stdint.h>
+
+/* The pool's scoreboard, as php-fpm keeps one: a memfd shared by the supervisor and its
+ * workers. Each field has one writer. A slot's `sequence` is odd while its worker
+ * rewrites the slot, so a reader can retry instead of seeing a torn request line. */
+enum {
+    MEDIA_SLOT_FREE = 0,
+    MEDIA_SLOT_STARTING = 1,
+    MEDIA_SLOT_IDLE = 2,
+    MEDIA_SLOT_BUSY = 3,
+    MEDIA_SLOT_STOPPING = 4,
+};
+
+typedef struct {
+    uint32_t sequence;
+    int32_t pid;
+    int32_t state;
+    int32_t reserved;
+    int64_t started_ms;          /* when the worker started */
+    int64_t request_started_ms;  /* when the current request started; 0 when idle */
+    uint64_t requests;           /* requests served by this worker */
+    uint64_t slow_requests;
+    uint64_t all_busy_events;    /* requests that began while every worker was busy */
+    char method[8];
+    char uri[240];
+    char request_id[64];
+} media_scoreboard_slot;
+
+typedef struct {
+    uint32_t magic;
+    uint32_t capacity;           /* slots allocated (twice the pool size: rolling restarts) */
+    int64_t started_ms;
+    int32_t pool_size;
+    int32_t supervisor_pid;
+    /* Totals of workers that have exited (live workers' own counters are in their slots). */
+    uint64_t retired_requests;
+    uint64_t retired_slow_requests;
+    uint64_t retired_all_busy_events;
+    uint64_t restarts;
+    uint64_t time_limit_kills;
+    media_scoreboard_slot slots[];
+} media_scoreboard;
+
+/// Installs the worker's signal handlers:
+///  - SIGTERM, SIGQUIT, SIGINT: graceful stop (finish the current request, then leave).
+///  - SIGUSR2: the supervisor's per-request time limit; answers 504 if nothing was written
+///    yet, then exits at once.
+/// The stop signals stay blocked except while the accept thread waits in accept: there,
+/// with no SA_RESTART, they make accept fail with EINTR; anywhere else an EINTR would make
+/// libfcgi fail a body read of the request being finished.
+void media_fcgi_install_signal_handlers(void);
+
+/// Blocks the stop signals in the calling thread (and threads it creates later). Called
+/// first thing in a worker, before any other thread exists.
+void media_fcgi_block_stop_signals(void);
+
+/// Lets the stop signals in, for the calling thread (around accept only).
+void media_fcgi_unblock_stop_signals(void);
+
+/// Non-zero once a stop signal arrived.
+int media_fcgi_stop_requested(void);
+
+/// The request being served (NULL when idle) and its id, so the time-limit handler can
+/// answer it.
+void media_fcgi_set_current(FCGX_Request *request, const char *request_id);
+
+/// Called before the first byte of a response is handed to libfcgi: from then on the
+/// time-limit handler can no longer send its own headers.
+void media_fcgi_mark_response_started(void);
+
+/// memfd_create(2) with MFD_CLOEXEC (Glibc's Swift module hides the _GNU_SOURCE API).
+int media_fcgi_memfd(const char *name);
+
+#endif

@@ -1,0 +1,189 @@
+import CMariaDB
+import Foundation
+
+/// One MariaDB connection, used from one thread (a worker serves one request at a time).
+/// Prepared statements are cached per SQL text; values are always bound, never spliced.
+/// A dropped connection is reopened on next use; while the server is unreachable every call
+/// fails fast with a connection error the API answers as 503.
+public final class Database {
+    public let configuration: ConnectionConfiguration
+    private var handle: UnsafeMutablePointer<MYSQL>?
+    private var statements: [String: Statement] = [:]
+    private var transactionDepth = 0
+    /// Statements executed on this connection: the benchmarks and tests read it to prove
+    /// a request's query count does not grow with its data (no N+1).
+    public private(set) var statementsExecuted = 0
+    public private(set) var lastError: DatabaseError?
+
+    public init(configuration: ConnectionConfiguration) {
+        self.configuration = configuration
+    }
+
+    deinit { close() }
+
+    public var isConnected: Bool { handle != nil }
+
+    func handleForPing() -> UnsafeMutablePointer<MYSQL>? { handle }
+
+    /// Opens the connection if it is not open.
+    public func connect() throws {
+        if handle != nil { return }
+        guard let mysql = mysql_init(nil) else {
+            throw DatabaseError(code: 2008, sqlState: "HY000", message: "out of memory", sql: nil)
+        }
+        var connectTimeout = configuration.connectTimeoutSeconds
+        var readTimeout = configuration.readTimeoutSeconds
+        var writeTimeout = configuration.writeTimeoutSeconds
+        mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout)
+        mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &readTimeout)
+        mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &writeTimeout)
+        mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+        // Runs again on every reconnect: DateTimes are UTC, as Prisma writes them.
+        mysql_options(mysql, MYSQL_INIT_COMMAND,
+                      "SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci")
+        let connected: UnsafeMutablePointer<MYSQL>?
+        if let socket = configuration.socket {
+            connected = mysql_real_connect(mysql, nil, configuration.user, configuration.password,
+                                           configuration.database, 0, socket, 0)
+        } else {
+            connected = mysql_real_connect(mysql, configuration.host, configuration.user, configuration.password,
+                                           configuration.database, configuration.port, nil, 0)
+        }
+        guard connected != nil else {
+            let error = DatabaseError(mysql: mysql, sql: nil)
+            mysql_close(mysql)
+            lastError = error
+            throw error
+        }
+        handle = mysql
+    }
+
+    public func close() {
+        statements.values.forEach { $0.close() }
+        statements.removeAll()
+        if let handle { mysql_close(handle) }
+        handle = nil
+        transactionDepth = 0
+    }
+
+    /// Runs `body` with a connection, reconnecting once if the server dropped an idle one
+    /// (wait_timeout, a restart). Only what is safe to run twice is retried: anything after
+    /// 2006 (the request never reached the server), and reads after 2013 (lost mid-way).
+    /// Inside a transaction nothing is retried here: the caller's transaction fails whole.
+    private func withConnection<T>(readOnly: Bool = false, _ body: (UnsafeMutablePointer<MYSQL>) throws -> T) throws -> T {
+        try connect()
+        do {
+            return try body(handle!)
+        } catch let error as DatabaseError where transactionDepth == 0 && (
+            error.code == UInt32(CR_SERVER_GONE_ERROR) || (readOnly && error.code == UInt32(CR_SERVER_LOST))) {
+            close()
+            try connect()
+            return try body(handle!)
+        } catch let error as DatabaseError where error.isConnectionFailure {
+            close()
+            throw error
+        }
+    }
+
+    // MARK: - Statements
+
+    /// Runs a statement; returns the number of affected rows.
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws -> Int {
+        try withConnection { mysql in
+            let statement = try prepared(sql, mysql)
+            statementsExecuted += 1
+            return try statement.execute(arguments.map(\.databaseValue), collectRows: false).affectedRows
+        }
+    }
+
+    /// Runs a query and returns every row.
+    public func query(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws -> [Row] {
+        try withConnection(readOnly: true) { mysql in
+            let statement = try prepared(sql, mysql)
+            statementsExecuted += 1
+            return try statement.execute(arguments.map(\.databaseValue), collectRows: true).rows
+        }
+    }
+
+    /// The first row of a query, if any.
+    public func queryOne(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws -> Row? {
+        try query(sql, arguments).first
+    }
+
+    /// A statement without parameters through the text protocol (transaction control, SET).
+    public func executeText(_ sql: String) throws {
+        try withConnection { mysql in
+            statementsExecuted += 1
+            guard mysql_real_query(mysql, sql, UInt(sql.utf8.count)) == 0 else {
+                throw DatabaseError(mysql: mysql, sql: sql)
+            }
+            if let result = mysql_store_result(mysql) { mysql_free_result(result) }
+        }
+    }
+
+    private func prepared(_ sql: String, _ mysql: UnsafeMutablePointer<MYSQL>) throws -> Statement {
+        if let statement = statements[sql] { return statement }
+        let statement = try Statement(mysql: mysql, sql: sql)
+        if statements.count >= 256 { statements.removeAll() }
+        statements[sql] = statement
+        return statement
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` in a transaction and commits it. A deadlock (1213) or lock wait timeout
+    /// (1205) rolls back and runs the whole body again, up to `attempts` times.
+    @discardableResult
+    public func inTransaction<T>(attempts: Int = 4, _ body: () throws -> T) throws -> T {
+        precondition(transactionDepth == 0, "transactions do not nest")
+        var attempt = 0
+        while true {
+            attempt += 1
+            try executeText("START TRANSACTION")
+            transactionDepth = 1
+            do {
+                let value = try body()
+                transactionDepth = 0
+                try executeText("COMMIT")
+                return value
+            } catch let error as DatabaseError where error.isTransient && attempt < attempts {
+                rollbackQuietly()
+                usleep(UInt32.random(in: 5_000...(20_000 * UInt32(attempt))))
+            } catch {
+                rollbackQuietly()
+                throw error
+            }
+        }
+    }
+
+    private func rollbackQuietly() {
+        transactionDepth = 0
+        if handle != nil { try? executeText("ROLLBACK") }
+    }
+}
+
+extension DatabaseError {
+    init(mysql: UnsafeMutablePointer<MYSQL>, sql: String?) {
+        self.init(code: mysql_errno(mysql), sqlState: String(cString: mysql_sqlstate(mysql)),
+                  message: String(cString: mysql_error(mysql)), sql: sql)
+    }
+}
+
+extension Database {
+    /// Whether the server answers now (connecting if needed); the error when it does not.
+    public func ping() -> DatabaseError? {
+        do {
+            try connect()
+            if mysql_ping(handleForPing()) != 0 {
+                close()
+                try connect()
+            }
+            return nil
+        } catch let error as DatabaseError {
+            return error
+        } catch {
+            return DatabaseError(code: 0, sqlState: "HY000", message: String(describing: error), sql: nil)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// The Prisma enums of prisma-compat/schema.prisma, value for value.
+
+public enum MediaType: String, Codable, Sendable, CaseIterable {
+    case image, video
+}
+
+public enum MediaStatus: String, Codable, Sendable, CaseIterable {
+    case pending, processing, ready, failed
+}
+
+/// Only `private` has behaviour in the MVP; the others exist so the Node app can store them.
+public enum MediaVisibility: String, Codable, Sendable, CaseIterable {
+    case `private`, shared, `public`
+}
+
+public enum MediaSource: String, Codable, Sendable, CaseIterable {
+    case upload, generated
+}
+
+public enum MediaVariantKind: String, Codable, Sendable, CaseIterable {
+    case original, thumbnail, preview, poster
+}
+
+/// A new owner type is one enum value in a migration plus one entry in the owners registry.
+public enum MediaOwnerType: String, Codable, Sendable, CaseIterable {
+    case script, character, location, theme, scene
+}
+
+public enum MediaRole: String, Codable, Sendable, CaseIterable {
+    case cover, inline, gallery, reference
+}
+
+public enum MediaJobStatus: String, Codable, Sendable, CaseIterable {
+    case queued, running, succeeded, failed
+}

@@ -1,0 +1,130 @@
+import Foundation
+import MariaDB
+
+/// Reads and writes `MediaAsset` rows. Every read is scoped to a user: another user's
+/// asset is indistinguishable from a missing one.
+public struct AssetRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func insert(_ asset: MediaAsset) throws {
+        try database.execute("""
+            INSERT INTO `MediaAsset` (\(MediaAsset.columns))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [
+                asset.id, asset.userId, asset.type.rawValue, asset.mimeType, asset.title, asset.description,
+                try asset.tags.map { try JSONText(encoding: $0) }, asset.sizeBytes, asset.width, asset.height,
+                asset.durationMs, asset.storageKey, asset.storageProvider, asset.checksum, asset.status.rawValue,
+                asset.visibility.rawValue, asset.source.rawValue, asset.createdAt, asset.updatedAt, asset.deletedAt,
+            ])
+    }
+
+    /// The user's asset, unless it is deleted.
+    public func find(id: String, userId: String) throws -> MediaAsset? {
+        guard MediaID.isWellFormed(id) else { return nil }
+        return try database.queryOne("""
+            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            WHERE `id` = ? AND `userId` = ? AND `deletedAt` IS NULL
+            """, [id, userId]).map(MediaAsset.init(row:))
+    }
+
+    /// Several of the user's assets at once (one query), keyed by id.
+    public func find(ids: [String], userId: String) throws -> [String: MediaAsset] {
+        let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
+        guard !wellFormed.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
+        let rows = try database.query("""
+            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            WHERE `userId` = ? AND `deletedAt` IS NULL AND `id` IN (\(placeholders))
+            """, [userId] + wellFormed)
+        var assets: [String: MediaAsset] = [:]
+        for row in rows {
+            let asset = try MediaAsset(row: row)
+            assets[asset.id] = asset
+        }
+        return assets
+    }
+
+    /// One library page, plus the cursor of the next page when there is one.
+    public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
+        var conditions = ["`userId` = ?", "`deletedAt` IS NULL", "`status` = 'ready'"]
+        var arguments: [any DatabaseValueConvertible] = [query.userId]
+        if let type = query.type {
+            conditions.append("`type` = ?")
+            arguments.append(type.rawValue)
+        }
+        if let tag = query.tag {
+            conditions.append("JSON_CONTAINS(`tags`, JSON_QUOTE(?))")
+            arguments.append(tag)
+        }
+        if let text = query.titleContains, !text.isEmpty {
+            conditions.append("`title` LIKE ? ESCAPE '!'")
+            arguments.append(likePattern(containing: text))
+        }
+        if let after = query.after {
+            // Spelled out rather than as a row comparison, which MariaDB does not turn
+            // into an index range.
+            conditions.append("(`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))")
+            arguments += [after.createdAt, after.createdAt, after.id] as [any DatabaseValueConvertible]
+        }
+        let limit = max(1, min(query.limit, 1000))
+        arguments.append(limit + 1)
+        let rows = try database.query("""
+            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
+            """, arguments)
+        var assets = try rows.map(MediaAsset.init(row:))
+        var next: LibraryCursor?
+        if assets.count > limit {
+            assets.removeLast()
+            next = assets.last.map { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
+        }
+        return (assets, next)
+    }
+
+    public func updateStatus(id: String, to status: MediaStatus, at date: Date = .databaseNow) throws {
+        try database.execute("UPDATE `MediaAsset` SET `status` = ?, `updatedAt` = ? WHERE `id` = ?",
+                             [status.rawValue, date, id])
+    }
+
+    /// Title, description and tags, as PATCH changes them (nil leaves a field as it is).
+    public func updateDetails(id: String, userId: String, title: String??, description: String??,
+                              tags: [String]??, at date: Date = .databaseNow) throws -> Bool {
+        var assignments = ["`updatedAt` = ?"]
+        var arguments: [any DatabaseValueConvertible] = [date]
+        if let title {
+            assignments.append("`title` = ?")
+            arguments.append(title)
+        }
+        if let description {
+            assignments.append("`description` = ?")
+            arguments.append(description)
+        }
+        if let tags {
+            assignments.append("`tags` = ?")
+            arguments.append(try tags.map { try JSONText(encoding: $0) })
+        }
+        arguments += [id, userId] as [any DatabaseValueConvertible]
+        return try database.execute("""
+            UPDATE `MediaAsset` SET \(assignments.joined(separator: ", "))
+            WHERE `id` = ? AND `userId` = ? AND `deletedAt` IS NULL
+            """, arguments) > 0
+    }
+
+    /// Soft delete: the row stays for audit (and the Node app), invisible to every read.
+    public func markDeleted(id: String, userId: String, at date: Date = .databaseNow) throws -> Bool {
+        try database.execute("""
+            UPDATE `MediaAsset` SET `deletedAt` = ?, `updatedAt` = ?
+            WHERE `id` = ? AND `userId` = ? AND `deletedAt` IS NULL
+            """, [date, date, id, userId]) > 0
+    }
+
+    /// Removes a row outright (an ingest that failed before the asset was ever ready).
+    public func delete(id: String) throws {
+        try database.execute("DELETE FROM `MediaAsset` WHERE `id` = ?", [id])
+    }
+}

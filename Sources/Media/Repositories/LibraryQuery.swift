@@ -1,0 +1,66 @@
+import Foundation
+
+/// A page request against a user's library: newest first, keyset-paginated on
+/// (createdAt, id), optionally filtered by type, tag and title.
+public struct LibraryQuery: Sendable, Equatable {
+    public var userId: String
+    public var limit: Int
+    public var after: LibraryCursor?
+    public var type: MediaType?
+    public var tag: String?
+    public var titleContains: String?
+
+    public init(userId: String, limit: Int = 50, after: LibraryCursor? = nil, type: MediaType? = nil,
+                tag: String? = nil, titleContains: String? = nil) {
+        self.userId = userId
+        self.limit = limit
+        self.after = after
+        self.type = type
+        self.tag = tag
+        self.titleContains = titleContains
+    }
+}
+
+/// The opaque position after the last item of a page: base64url of `v1:<createdAt ms>:<id>`.
+/// Keyset pagination costs the same at any depth and never skips or repeats a row when
+/// rows are inserted between pages.
+public struct LibraryCursor: Sendable, Equatable {
+    public let createdAt: Date
+    public let id: String
+
+    public init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    public var token: String {
+        let milliseconds = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
+        return Data("v1:\(milliseconds):\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// nil for anything that is not a cursor this service issued.
+    public init?(token: String) {
+        guard token.utf8.count <= 200 else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "v1", let milliseconds = Int64(parts[1]),
+              MediaID.isWellFormed(String(parts[2])) else { return nil }
+        createdAt = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        id = String(parts[2])
+    }
+}
+
+/// Escapes LIKE wildcards so a search for `50%_off` finds exactly that text.
+/// Pairs with `ESCAPE '!'` (not backslash, which NO_BACKSLASH_ESCAPES would change).
+func likePattern(containing text: String) -> String {
+    var escaped = ""
+    for character in text {
+        if character == "!" || character == "%" || character == "_" { escaped.append("!") }
+        escaped.append(character)
+    }
+    return "%" + escaped + "%"
+}

@@ -1,0 +1,73 @@
+import FastCGI
+import Foundation
+
+/// What a route handler sees: method, decoded path parameters, query, headers, body.
+public final class HTTPRequest {
+    public let fastCGI: FastCGIRequest
+    public let method: String
+    public let path: String
+    public internal(set) var pathParameters: [String: String] = [:]
+    public let query: [String: [String]]
+
+    public init(_ fastCGI: FastCGIRequest) {
+        self.fastCGI = fastCGI
+        self.method = fastCGI.method.uppercased()
+        self.path = fastCGI.path
+        self.query = HTTPRequest.parseQuery(fastCGI.queryString)
+    }
+
+    public var id: String { fastCGI.requestId }
+    public var body: RequestBody { fastCGI.body }
+    public func header(_ name: String) -> String? { fastCGI.header(name) }
+
+    /// A path parameter the route declared (`:id`).
+    public func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
+
+    /// The first value of a query parameter.
+    public func queryValue(_ name: String) -> String? { query[name]?.first }
+
+    /// Decodes a small JSON body (at most `limit` bytes) into `T`, as a 400 when it is not.
+    public func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 64 * 1024) throws -> T {
+        let bytes: [UInt8]
+        do {
+            bytes = try body.readAll(limit: limit)
+        } catch RequestBodyError.tooLarge {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        guard !bytes.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw APIError.badRequest(describe(error), code: "invalid_json")
+        }
+    }
+
+    static func parseQuery(_ text: String) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            let key = decode(parts[0])
+            let value = parts.count > 1 ? decode(parts[1]) : ""
+            result[key, default: []].append(value)
+        }
+        return result
+    }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let names = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return names.isEmpty ? "the body" : "`\(names.joined(separator: "."))`"
+    }
+    switch error {
+    case .typeMismatch(_, let context): return "\(path(context)) has the wrong type."
+    case .valueNotFound(_, let context): return "\(path(context)) must not be null."
+    case .keyNotFound(let key, _): return "`\(key.stringValue)` is required."
+    case .dataCorrupted(let context):
+        return context.codingPath.isEmpty ? "The body is not valid JSON." : "\(path(context)) is invalid: \(context.debugDescription)"
+    @unknown default: return "The body is not valid JSON."
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A response before it is written: status, headers and a body held in memory (API bodies
+/// are small; files are served by nginx).
+public struct HTTPResponse {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
+                     body: Array(try JSONCoding.encoder.encode(value)))
+    }
+
+    public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
+
+    public static func error(_ error: APIError) -> HTTPResponse {
+        var text = "{\"error\":{\"code\":"
+        appendJSONString(error.code, to: &text)
+        text += ",\"message\":"
+        appendJSONString(error.message, to: &text)
+        text += "}}"
+        return HTTPResponse(status: error.status,
+                            headers: [("Content-Type", "application/json; charset=utf-8")] + error.headers,
+                            body: Array(text.utf8))
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 201: return "Created"
+        case 202: return "Accepted"
+        case 204: return "No Content"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 409: return "Conflict"
+        case 411: return "Length Required"
+        case 413: return "Payload Too Large"
+        case 415: return "Unsupported Media Type"
+        case 422: return "Unprocessable Entity"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status"
+        }
+    }
+}

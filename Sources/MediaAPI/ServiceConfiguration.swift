@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FastCGI
+import MariaDB
+
+/// Every setting of the service, read from `MEDIA_*` variables (and `DATABASE_URL`) and
+/// validated at start: a bad value stops the process with one line per problem.
+public struct ServiceConfiguration: Sendable {
+    public enum AuthMode: String, Sendable, CaseIterable {
+        /// The user id comes from the FastCGI param MEDIA_USER_ID that nginx sets.
+        case nginx
+        /// An HS256 bearer token verified with MEDIA_JWT_SECRET.
+        case jwt
+        /// The X-User-Id header: local stack only.
+        case dev
+    }
+
+    public var listen: ListenAddress
+    public var socketMode: mode_t
+    public var backlog: Int32
+    public var workers: Int
+    public var maxRequests: Int
+    public var requestTimeoutMilliseconds: Int64
+    public var slowRequestMilliseconds: Int64
+    public var stopTimeoutMilliseconds: Int64
+    public var debugEndpoints: Bool
+    public var auth: AuthMode
+    public var database: ConnectionConfiguration
+
+    /// One line per variable for `--help`: name, default, meaning.
+    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
+        ("DATABASE_URL", "(required)", "mysql://user:password@host:port/database[?socket=/path], as Prisma reads it"),
+        ("MEDIA_SOCKET", "/run/media-server/media.sock", "unix socket path, or tcp:127.0.0.1:PORT"),
+        ("MEDIA_SOCKET_MODE", "0660", "permissions of the unix socket (octal)"),
+        ("MEDIA_SOCKET_BACKLOG", "511", "listen backlog"),
+        ("MEDIA_WORKERS", "number of cores", "worker processes in the pool"),
+        ("MEDIA_MAX_REQUESTS", "10000", "requests a worker serves before it is recycled (0: never)"),
+        ("MEDIA_REQUEST_TIMEOUT", "120s", "per-request time limit; the worker is killed and replaced (0: none)"),
+        ("MEDIA_SLOW_REQUEST", "5s", "requests slower than this count as slow in the status report"),
+        ("MEDIA_STOP_TIMEOUT", "30s", "how long a graceful stop waits for in-flight requests"),
+        ("MEDIA_AUTH", "nginx", "identity: nginx (MEDIA_USER_ID param), jwt (HS256 bearer), dev (X-User-Id header)"),
+        ("MEDIA_DEBUG_ENDPOINTS", "0", "1 enables /api/media/_debug/* (tests only: sleep, echo)"),
+    ]
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String { problems.joined(separator: "\n") }
+    }
+
+    public init(environment: [String: String]) throws {
+        var reader = EnvironmentReader(environment: environment)
+        listen = reader.value("MEDIA_SOCKET", default: ListenAddress.unix(path: "/run/media-server/media.sock")) {
+            try? ListenAddress(parsing: $0)
+        }
+        socketMode = reader.value("MEDIA_SOCKET_MODE", default: 0o660) {
+            guard let mode = mode_t($0, radix: 8), mode <= 0o777 else { return nil }
+            return mode
+        }
+        backlog = reader.integer("MEDIA_SOCKET_BACKLOG", default: 511, range: 1...65535).map(Int32.init) ?? 511
+        workers = reader.integer("MEDIA_WORKERS", default: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), range: 1...512) ?? 1
+        maxRequests = reader.integer("MEDIA_MAX_REQUESTS", default: 10_000, range: 0...Int.max) ?? 0
+        requestTimeoutMilliseconds = reader.duration("MEDIA_REQUEST_TIMEOUT", default: 120_000)
+        slowRequestMilliseconds = reader.duration("MEDIA_SLOW_REQUEST", default: 5_000)
+        stopTimeoutMilliseconds = reader.duration("MEDIA_STOP_TIMEOUT", default: 30_000)
+        auth = reader.value("MEDIA_AUTH", default: .nginx) { AuthMode(rawValue: $0) }
+        debugEndpoints = reader.value("MEDIA_DEBUG_ENDPOINTS", default: false) {
+            switch $0 { case "1", "true", "yes": return true; case "0", "false", "no": return false; default: return nil }
+        }
+        database = ConnectionConfiguration(user: "", password: "", database: "")
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            do {
+                database = try ConnectionConfiguration(url: url)
+            } catch {
+                reader.problems.append("DATABASE_URL: \(error)")
+            }
+        } else {
+            reader.problems.append("DATABASE_URL: required (mysql://user:password@host:port/database)")
+        }
+        if !reader.problems.isEmpty { throw Invalid(problems: reader.problems) }
+    }
+}
+
+/// Reads variables, collecting one problem line per bad value instead of stopping at the first.
+struct EnvironmentReader {
+    let environment: [String: String]
+    var problems: [String] = []
+
+    mutating func value<T>(_ name: String, default fallback: T, _ parse: (String) -> T?) -> T {
+        guard let text = environment[name], !text.isEmpty else { return fallback }
+        guard let parsed = parse(text) else {
+            let expected = ServiceConfiguration.variables.first { $0.name == name }?.meaning ?? "a valid value"
+            problems.append("\(name)=\(text): invalid; expected \(expected)")
+            return fallback
+        }
+        return parsed
+    }
+
+    mutating func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int? {
+        value(name, default: fallback) { text in
+            guard let number = Int(text), range.contains(number) else { return nil }
+            return number
+        }
+    }
+
+    /// `250ms`, `30s`, `2m`, or a bare number of seconds; in milliseconds.
+    mutating func duration(_ name: String, default fallback: Int64) -> Int64 {
+        value(name, default: fallback) { text in
+            let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+            for (suffix, scale) in units where text.hasSuffix(suffix) {
+                guard let number = Int64(text.dropLast(suffix.count)), number >= 0 else { return nil }
+                return number * scale
+            }
+            guard let seconds = Int64(text), seconds >= 0 else { return nil }
+            return seconds * 1000
+        }
+    }
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FastCGI
+import Foundation
+import MariaDB
+import Media
+import MediaAPI
+import ServerLog
+
+enum Commands {
+    static let usage = """
+    media-server: the media library and AI image generation service (FastCGI).
+
+    Usage: media-server COMMAND
+
+    Commands:
+      serve          bind the socket and run the worker pool (the production entry point)
+      worker         serve FastCGI on the listening socket at fd 0 (spawned by `serve`,
+                     spawn-fcgi, or systemd socket activation)
+      check-schema   compare the live database with the schema this version needs; one
+                     line per difference, exit status 1 if there is any
+      help           this text
+
+    Signals to `serve`: SIGTERM/SIGQUIT/SIGINT stop gracefully (in-flight requests finish),
+    SIGHUP reloads with a rolling restart of the workers.
+
+    Environment:
+    """
+
+    static func run(_ command: String, arguments: [String]) -> Int32 {
+        switch command {
+        case "serve": return serve()
+        case "worker": return worker()
+        case "check-schema": return checkSchema()
+        case "help", "--help", "-h":
+            print(helpText())
+            return 0
+        default:
+            FileHandle.standardError.write(Data("media-server: unknown command `\(command)`\n\n\(helpText())\n".utf8))
+            return 64
+        }
+    }
+
+    static func helpText() -> String {
+        let width = ServiceConfiguration.variables.map(\.name.count).max() ?? 0
+        let lines = ServiceConfiguration.variables.map { variable in
+            "  \(variable.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(variable.meaning) [default: \(variable.defaultValue)]"
+        }
+        return usage + "\n" + lines.joined(separator: "\n")
+    }
+
+    /// Loads the configuration or exits with one line per problem (EX_CONFIG).
+    static func loadConfiguration() -> ServiceConfiguration {
+        do {
+            return try ServiceConfiguration(environment: ProcessInfo.processInfo.environment)
+        } catch let invalid as ServiceConfiguration.Invalid {
+            for problem in invalid.problems { FileHandle.standardError.write(Data("media-server: \(problem)\n".utf8)) }
+            exit(78)
+        } catch {
+            exit(78)
+        }
+    }
+
+    static func serve() -> Int32 {
+        let configuration = loadConfiguration()
+        // Refuse a schema we cannot use. An unreachable database is not a reason to refuse:
+        // requests answer 503 until it is back, like during any outage.
+        let database = Database(configuration: configuration.database)
+        do {
+            let problems = try SchemaVerifier().differences(in: database)
+            if !problems.isEmpty {
+                for problem in problems { Log.error("schema.mismatch", ["problem": .string(problem)]) }
+                FileHandle.standardError.write(Data("media-server: the database schema is not usable; run `media-server check-schema` (apply prisma-compat/migrations)\n".utf8))
+                return 1
+            }
+        } catch let error as DatabaseError where error.isConnectionFailure {
+            Log.warning("schema.unchecked", ["reason": .string("database unreachable at start: \(error.message)")])
+        } catch {
+            Log.error("schema.check_failed", ["error": .string(String(describing: error))])
+            return 1
+        }
+        database.close()
+        do {
+            let socket = try ListenSocket.bind(configuration.listen, mode: configuration.socketMode,
+                                               backlog: configuration.backlog)
+            let pool = try ProcessPool(
+                configuration: .init(workers: configuration.workers, executable: executablePath(),
+                                     workerArguments: ["worker"],
+                                     requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds,
+                                     stopTimeoutMilliseconds: configuration.stopTimeoutMilliseconds),
+                socket: socket)
+            return pool.run()
+        } catch {
+            Log.error("pool.start_failed", ["error": .string(String(describing: error))])
+            return 1
+        }
+    }
+
+    static func worker() -> Int32 {
+        let configuration = loadConfiguration()
+        let environment = ProcessInfo.processInfo.environment
+        var listenDescriptor: Int32 = 0
+        // systemd socket activation hands the socket over as fd 3.
+        if environment["LISTEN_FDS"] == "1", environment["LISTEN_PID"] == String(getpid()) {
+            listenDescriptor = 3
+        }
+        guard ListenSocket.isListening(listenDescriptor) else {
+            Log.error("worker.no_listen_socket", ["fd": LogValue(listenDescriptor)])
+            FileHandle.standardError.write(Data("media-server worker: fd \(listenDescriptor) is not a listening socket; use `media-server serve`\n".utf8))
+            return 64
+        }
+        // Under the pool: the shared scoreboard on fd 3 and our slot. Standalone: a private one.
+        let scoreboard: Scoreboard
+        let slotIndex: Int
+        if listenDescriptor == 0, let slotText = environment["MEDIA_SCOREBOARD_SLOT"], let slot = Int(slotText),
+           let shared = Scoreboard(inheritedFileDescriptor: Scoreboard.workerFileDescriptor), slot < shared.capacity {
+            scoreboard = shared
+            slotIndex = slot
+        } else {
+            do {
+                scoreboard = try Scoreboard(poolSize: 1)
+                scoreboard.registerStandaloneWorker()
+            } catch {
+                Log.error("worker.scoreboard_failed", ["error": .string(String(describing: error))])
+                return 1
+            }
+            slotIndex = 0
+        }
+        let application = Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
+                                                  database: Database(configuration: configuration.database))
+        let worker = Worker(
+            configuration: .init(listenFileDescriptor: listenDescriptor, maxRequests: configuration.maxRequests,
+                                 slowRequestMilliseconds: configuration.slowRequestMilliseconds),
+            slot: WorkerSlot(board: scoreboard, index: slotIndex))
+        let reason = worker.run(application)
+        Log.info("worker.exiting", ["reason": .string(reason.rawValue), "requests": LogValue(worker.requestsServed)])
+        return reason == .acceptFailed ? 1 : 0
+    }
+
+    static func checkSchema() -> Int32 {
+        let configuration = loadConfiguration()
+        do {
+            let problems = try SchemaVerifier().differences(in: Database(configuration: configuration.database))
+            if problems.isEmpty {
+                print("schema OK: \(ExpectedSchema.media.tables.map(\.name).joined(separator: ", "))")
+                return 0
+            }
+            problems.forEach { print($0) }
+            return 1
+        } catch {
+            FileHandle.standardError.write(Data("media-server check-schema: \(error)\n".utf8))
+            return 2
+        }
+    }
+
+    /// The binary's own path, resolved once at start so a reload execs a rebuilt binary.
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import MariaDB
+import TestSupport
+import XCTest
+
+/// Against the live test MariaDB that `scripts/test` starts.
+final class DatabaseTests: XCTestCase {
+    static func configuration() throws -> ConnectionConfiguration {
+        guard let url = TestEnvironment.databaseURL else {
+            throw TestFailure("no test database: run the tests with ./scripts/test (DATABASE_URL is unset)")
+        }
+        return try ConnectionConfiguration(url: url)
+    }
+
+    func makeDatabase() throws -> Database { Database(configuration: try Self.configuration()) }
+
+    /// A scratch table that every connection can see, dropped after the test.
+    func scratchTable(_ database: Database, _ columns: String) throws -> String {
+        let name = "scratch_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12))"
+        try database.executeText("CREATE TABLE `\(name)` (\(columns)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        addTeardownBlock { try? database.executeText("DROP TABLE IF EXISTS `\(name)`") }
+        return name
+    }
+
+    func testEveryColumnTypeRoundTrips() throws {
+        // The process time zone must not matter: DATETIME(3) holds UTC fields.
+        let savedZone = ProcessInfo.processInfo.environment["TZ"]
+        setenv("TZ", "Asia/Kolkata", 1)
+        tzset()
+        defer {
+            if let savedZone { setenv("TZ", savedZone, 1) } else { unsetenv("TZ") }
+            tzset()
+        }
+        let database = try makeDatabase()
+        let table = try scratchTable(database, """
+            `id` INTEGER NOT NULL, `s` VARCHAR(191) NULL, `big` BIGINT NULL, `d` DATETIME(3) NULL, `j` JSON NULL,
+            `f` DOUBLE NULL, `b` BOOLEAN NULL, `e` ENUM('image', 'video') NULL, `t` TEXT NULL, `bin` BLOB NULL,
+            PRIMARY KEY (`id`)
+            """)
+        let date = Date(timeIntervalSince1970: 1_764_000_000.123)  // 2025-11-24T16:00:00.123Z
+        let json = try JSONText(encoding: ["title": "Café ☕ 日本語", "emoji": "🎬"])
+        try database.execute("INSERT INTO `\(table)` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            1, "naïve — text", Int64(1) << 40, date, json, 3.25, true, "video", String(repeating: "é", count: 30_000),
+            [UInt8]([0, 1, 2, 255]),
+        ])
+        try database.execute("INSERT INTO `\(table)` (`id`, `j`) VALUES (?, ?)", [2, JSONText("null")])
+        try database.execute("INSERT INTO `\(table)` (`id`, `j`) VALUES (?, ?)", [3, Optional<JSONText>.none])
+
+        let row = try XCTUnwrap(try database.queryOne("SELECT * FROM `\(table)` WHERE `id` = ?", [1]))
+        XCTAssertEqual(try row.get("s", as: String.self), "naïve — text")
+        XCTAssertEqual(try row.get("big", as: Int64.self), 1_099_511_627_776)
+        XCTAssertEqual(try row.get("d", as: Date.self), date)
+        XCTAssertEqual(try row.get("j", as: JSONText.self).decode([String: String].self), ["title": "Café ☕ 日本語", "emoji": "🎬"])
+        XCTAssertEqual(try row.get("f", as: Double.self), 3.25)
+        XCTAssertEqual(try row.get("b", as: Bool.self), true)
+        XCTAssertEqual(try row.get("e", as: String.self), "video")
+        XCTAssertEqual(try row.get("t", as: String.self), String(repeating: "é", count: 30_000))
+        XCTAssertEqual(row["bin"], .bytes([0, 1, 2, 255]))
+
+        // The server sees UTC fields, and its clock is read in UTC on our connections.
+        let formatted = try XCTUnwrap(try database.queryOne(
+            "SELECT DATE_FORMAT(`d`, '%Y-%m-%dT%H:%i:%s.%f') AS f, @@session.time_zone AS tz, " +
+            "TIMESTAMPDIFF(SECOND, CURRENT_TIMESTAMP(3), ?) AS skew, JSON_VALUE(`j`, '$.title') AS title " +
+            "FROM `\(table)` WHERE `id` = 1", [Date()]))
+        XCTAssertEqual(try formatted.get("f", as: String.self), "2025-11-24T16:00:00.123000")
+        XCTAssertEqual(try formatted.get("tz", as: String.self), "+00:00")
+        XCTAssertLessThanOrEqual(abs(try formatted.get("skew", as: Int.self)), 5)
+        XCTAssertEqual(try formatted.get("title", as: String.self), "Café ☕ 日本語")
+
+        // SQL NULL and JSON null are different things.
+        let nulls = try database.query("SELECT `id`, `j`, `j` IS NULL AS isSQLNull FROM `\(table)` WHERE `id` IN (2, 3) ORDER BY `id`")
+        XCTAssertEqual(try nulls[0].get("j", as: JSONText?.self), JSONText("null"))
+        XCTAssertEqual(try nulls[0].get("isSQLNull", as: Bool.self), false)
+        XCTAssertNil(try nulls[1].get("j", as: JSONText?.self))
+        XCTAssertEqual(try nulls[1].get("isSQLNull", as: Bool.self), true)
+
+        // An enum value the column does not have is refused, not silently blanked.
+        XCTAssertThrowsError(try database.execute("INSERT INTO `\(table)` (`id`, `e`) VALUES (?, ?)", [4, "audio"]))
+        // Invalid JSON is refused by MariaDB's json_valid check.
+        XCTAssertThrowsError(try database.execute("INSERT INTO `\(table)` (`id`, `j`) VALUES (?, ?)", [5, JSONText("{nope")]))
+    }
+
+    func testDatesBeforeAndAfterTheEpochKeepMilliseconds() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `d` DATETIME(3) NOT NULL")
+        let dates = [Date(timeIntervalSince1970: 0.001), Date(timeIntervalSince1970: 4_102_444_799.999),
+                     Date(timeIntervalSince1970: 86_399.5)]
+        for (index, date) in dates.enumerated() {
+            try database.execute("INSERT INTO `\(table)` VALUES (?, ?)", [index, date])
+        }
+        let read = try database.query("SELECT `d` FROM `\(table)` ORDER BY `id`").map { try $0.get("d", as: Date.self) }
+        XCTAssertEqual(read, dates)
+    }
+
+    func testDuplicateKeyIsAConflictNamingTheStatement() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` VARCHAR(191) NOT NULL PRIMARY KEY")
+        try database.execute("INSERT INTO `\(table)` VALUES (?)", ["a"])
+        XCTAssertThrowsError(try database.execute("INSERT INTO `\(table)` VALUES (?)", ["a"])) { error in
+            let error = error as! DatabaseError
+            XCTAssertTrue(error.isDuplicateKey)
+            XCTAssertTrue(error.description.contains("INSERT INTO `\(table)`"), error.description)
+        }
+        XCTAssertThrowsError(try database.query("SELECT nope FROM `\(table)`")) { error in
+            XCTAssertTrue(String(describing: error).contains("SELECT nope"))
+        }
+    }
+
+    func testValuesAreBoundNeverSpliced() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `s` TEXT NOT NULL")
+        let hostile = "x'); DROP TABLE `\(table)`; -- \\ \" ` %_"
+        try database.execute("INSERT INTO `\(table)` VALUES (?, ?)", [1, hostile])
+        XCTAssertEqual(try database.queryOne("SELECT `s` FROM `\(table)` WHERE `s` = ?", [hostile])?.get("s", as: String.self), hostile)
+    }
+
+    func testTransactionRollsBackOnError() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY")
+        XCTAssertThrowsError(try database.inTransaction {
+            try database.execute("INSERT INTO `\(table)` VALUES (?)", [1])
+            try database.execute("INSERT INTO `\(table)` VALUES (?)", [1])
+        })
+        XCTAssertEqual(try database.query("SELECT * FROM `\(table)`").count, 0)
+        try database.inTransaction { try database.execute("INSERT INTO `\(table)` VALUES (?)", [2]) }
+        XCTAssertEqual(try database.query("SELECT * FROM `\(table)`").count, 1)
+    }
+
+    /// Two transactions lock two rows in opposite order: InnoDB kills one with a deadlock
+    /// (1213), and `inTransaction` runs that one again from the start, so both commit.
+    func testDeadlockedTransactionIsRetriedWhole() throws {
+        let setup = try makeDatabase()
+        let table = try scratchTable(setup, "`id` INTEGER NOT NULL PRIMARY KEY, `n` INTEGER NOT NULL")
+        try setup.execute("INSERT INTO `\(table)` VALUES (1, 0), (2, 0)")
+        let configuration = try Self.configuration()
+        let attempts = concurrently(2) { index -> Result<Int, DatabaseError> in
+            let database = Database(configuration: configuration)
+            var runs = 0
+            do {
+                try database.inTransaction {
+                    runs += 1
+                    let (first, second) = index == 0 ? (1, 2) : (2, 1)
+                    try database.execute("UPDATE `\(table)` SET `n` = `n` + 1 WHERE `id` = ?", [first])
+                    if runs == 1 { usleep(300_000) }  // both hold their first lock
+                    try database.execute("UPDATE `\(table)` SET `n` = `n` + 1 WHERE `id` = ?", [second])
+                }
+                return .success(runs)
+            } catch {
+                return .failure(error as! DatabaseError)
+            }
+        }
+        let runs = try attempts.map { try $0.get() }
+        XCTAssertEqual(runs.sorted().last, 2, "one transaction was retried after the deadlock")
+        let totals = try setup.query("SELECT `n` FROM `\(table)` ORDER BY `id`").map { try $0.get("n", as: Int.self) }
+        XCTAssertEqual(totals, [2, 2], "both transactions applied exactly once")
+    }
+
+    func testReconnectsAfterTheServerDroppedTheConnection() throws {
+        let victim = try makeDatabase()
+        let killer = try makeDatabase()
+        let id = try XCTUnwrap(try victim.queryOne("SELECT CONNECTION_ID() AS id")).get("id", as: Int64.self)
+        try killer.execute("KILL CONNECTION ?", [id])
+        usleep(100_000)
+        let newId = try XCTUnwrap(try victim.queryOne("SELECT CONNECTION_ID() AS id")).get("id", as: Int64.self)
+        XCTAssertNotEqual(newId, id)
+        XCTAssertEqual(try victim.queryOne("SELECT @@session.time_zone AS tz")?.get("tz", as: String.self), "+00:00",
+                       "the session settings are applied again on reconnect")
+    }
+
+    func testUnreachableServerFailsFastAsConnectionFailure() throws {
+        var configuration = try Self.configuration()
+        configuration.socket = nil
+        configuration.host = "127.0.0.1"
+        configuration.port = 1
+        let database = Database(configuration: configuration)
+        let started = Date()
+        XCTAssertThrowsError(try database.query("SELECT 1")) { error in
+            XCTAssertTrue((error as? DatabaseError)?.isConnectionFailure == true, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), Double(configuration.connectTimeoutSeconds))
+    }
+
+    func testDatabaseURLParsing() throws {
+        let parsed = try ConnectionConfiguration(url: "mysql://me%40x:p%3Ass@db.internal:3307/media?socket=/run/m.sock&connect_timeout=2&connection_limit=5")
+        XCTAssertEqual(parsed.user, "me@x")
+        XCTAssertEqual(parsed.password, "p:ss")
+        XCTAssertEqual(parsed.host, "db.internal")
+        XCTAssertEqual(parsed.port, 3307)
+        XCTAssertEqual(parsed.database, "media")
+        XCTAssertEqual(parsed.socket, "/run/m.sock")
+        XCTAssertEqual(parsed.connectTimeoutSeconds, 2)
+        for bad in ["postgres://u@h/d", "mysql://h/d", "mysql://u@h/", "mysql://u@h/d?socket=relative", "mysql://u@h/d?connect_timeout=0"] {
+            XCTAssertThrowsError(try ConnectionConfiguration(url: bad), bad)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A pool and an nginx in front of it, started for real by `scripts/stack` in a run
+/// directory of their own, sharing the test database. Stopped (and its directory removed)
+/// by `stop()`.
+public final class LocalStack: @unchecked Sendable {
+    public let runDirectory: String
+    public let httpPort: UInt16
+    public let settings: [String: String]
+    public var http: HTTPClient { HTTPClient(port: httpPort) }
+    public var socketPath: String { runDirectory + "/media.sock" }
+    public var fastCGI: FastCGIClient { FastCGIClient(socketPath: socketPath) }
+
+    /// Starts pool and nginx. `settings` are extra MEDIA_* variables for the pool.
+    public init(_ name: String, settings: [String: String] = [:], nginx: Bool = true) throws {
+        // Unix socket paths are limited to 107 bytes: keep the run directory short.
+        runDirectory = "/tmp/mt-\(name.prefix(12))-\(UInt32.random(in: 0...UInt32.max))"
+        httpPort = try freePort()
+        var settings = settings
+        settings["MEDIA_DEBUG_ENDPOINTS"] = settings["MEDIA_DEBUG_ENDPOINTS"] ?? "1"
+        settings["MEDIA_WORKERS"] = settings["MEDIA_WORKERS"] ?? "2"
+        self.settings = settings
+        try stack(["env", "pool-up"] + (nginx ? ["nginx-up"] : []))
+    }
+
+    /// Runs `scripts/stack` subcommands with this stack's environment.
+    public func stack(_ commands: [String]) throws {
+        let output = try runProcess(
+            "/bin/bash", [TestEnvironment.repository.appendingPathComponent("scripts/stack").path] + commands,
+            environment: environment())
+        guard output.status == 0 else {
+            throw TestFailure("scripts/stack \(commands.joined(separator: " ")) failed (\(output.status)):\n\(output.text)\n\(log())")
+        }
+    }
+
+    public func environment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MEDIA_") }
+        environment["MEDIA_RUN_DIR"] = runDirectory
+        environment["MEDIA_HTTP_PORT"] = String(httpPort)
+        environment["MEDIA_BIN"] = TestEnvironment.binary
+        if let url = TestEnvironment.databaseURL { environment["DATABASE_URL"] = url }
+        for (key, value) in settings { environment[key] = value }
+        return environment
+    }
+
+    public func stop() {
+        _ = try? stack(["nginx-down", "pool-down"])
+        try? FileManager.default.removeItem(atPath: runDirectory)
+    }
+
+    /// The supervisor's pid, from the pid file scripts/stack wrote.
+    public func poolPID() -> pid_t? {
+        guard let text = try? String(contentsOfFile: runDirectory + "/media-server.pid", encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The pool's status report, through nginx (from loopback).
+    public func status() throws -> [String: Any] {
+        let response = try http.get("/api/media/_status")
+        guard response.status == 200 else { throw TestFailure("status answered \(response.status): \(response.text)") }
+        return response.json()
+    }
+
+    /// Pids of the workers the status report lists, by state.
+    public func workerPIDs(state: String? = nil) throws -> [Int32] {
+        let workers = try status()["workers"] as? [[String: Any]] ?? []
+        return workers.filter { state == nil || ($0["state"] as? String) == state }
+            .compactMap { ($0["pid"] as? NSNumber)?.int32Value }.sorted()
+    }
+
+    /// What the pool wrote to stderr.
+    public func log() -> String {
+        (try? String(contentsOfFile: runDirectory + "/logs/media-server.log", encoding: .utf8)) ?? ""
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `seconds` pass.
+    @discardableResult
+    public func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
+    }
+}
+
+/// A free TCP port on loopback (bind to 0, read it back, release it).
+public func freePort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+            guard bind(fd, pointer, length) == 0 else { return -1 }
+            return getsockname(fd, pointer, &length)
+        }
+    }
+    guard bound == 0 else { throw TestFailure("no free port") }
+    return UInt16(bigEndian: address.sin_port)
+}
+
+public struct ProcessOutput: Sendable {
+    public let status: Int32
+    public let text: String
+}
+
+/// Runs a program to completion, with stdout and stderr together.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       input: Data? = nil) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(input) }
+    try? stdin.fileHandleForWriting.close()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutput(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+}

@@ -36,7 +36,7 @@ public struct ServiceConfiguration: Sendable {
         ("MEDIA_SOCKET_BACKLOG", "511", "listen backlog"),
         ("MEDIA_WORKERS", "number of cores", "worker processes in the pool"),
         ("MEDIA_MAX_REQUESTS", "10000", "requests a worker serves before it is recycled (0: never)"),
-        ("MEDIA_REQUEST_TIMEOUT", "120s", "per-request time limit; the worker is killed and replaced (0: none)"),
+        ("MEDIA_REQUEST_TIMEOUT", "60s", "per-request time limit, below nginx fastcgi_read_timeout (120s); the worker is killed and replaced (0: none)"),
         ("MEDIA_SLOW_REQUEST", "5s", "requests slower than this count as slow in the status report"),
         ("MEDIA_STOP_TIMEOUT", "30s", "how long a graceful stop waits for in-flight requests"),
         ("MEDIA_AUTH", "nginx", "identity: nginx (MEDIA_USER_ID param), jwt (HS256 bearer), dev (X-User-Id header)"),
@@ -60,7 +60,7 @@ public struct ServiceConfiguration: Sendable {
         backlog = reader.integer("MEDIA_SOCKET_BACKLOG", default: 511, range: 1...65535).map(Int32.init) ?? 511
         workers = reader.integer("MEDIA_WORKERS", default: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), range: 1...512) ?? 1
         maxRequests = reader.integer("MEDIA_MAX_REQUESTS", default: 10_000, range: 0...Int.max) ?? 0
-        requestTimeoutMilliseconds = reader.duration("MEDIA_REQUEST_TIMEOUT", default: 120_000)
+        requestTimeoutMilliseconds = reader.duration("MEDIA_REQUEST_TIMEOUT", default: 60_000)
         slowRequestMilliseconds = reader.duration("MEDIA_SLOW_REQUEST", default: 5_000)
         stopTimeoutMilliseconds = reader.duration("MEDIA_STOP_TIMEOUT", default: 30_000)
         auth = reader.value("MEDIA_AUTH", default: .nginx) { AuthMode(rawValue: $0) }

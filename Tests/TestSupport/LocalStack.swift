@@ -65,9 +65,9 @@ public final class LocalStack: @unchecked Sendable {
     }
 
     /// Pids of the workers the status report lists, by state.
-    public func workerPIDs(state: String? = nil) throws -> [Int32] {
+    public func workerPIDs(states: Set<String>? = nil) throws -> [Int32] {
         let workers = try status()["workers"] as? [[String: Any]] ?? []
-        return workers.filter { state == nil || ($0["state"] as? String) == state }
+        return workers.filter { states == nil || states!.contains($0["state"] as? String ?? "") }
             .compactMap { ($0["pid"] as? NSNumber)?.int32Value }.sorted()
     }
 
@@ -111,22 +111,63 @@ public struct ProcessOutput: Sendable {
     public let text: String
 }
 
+/// A program the tests start, run through posix_spawn and reaped with waitpid.
+/// (Foundation's Process on Linux can miss a fast child's exit and hang in
+/// waitUntilExit.) stdout and stderr go to one file, never a pipe: daemons the
+/// program starts (nginx, the pool) inherit them, and a pipe would never reach EOF.
+public final class ChildProcess {
+    public let pid: pid_t
+    private var exitStatus: Int32?
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                stdinPath: String = "/dev/null", outputPath: String = "/dev/null") throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(result)))") }
+        self.pid = pid
+    }
+
+    public func terminate(signal: Int32 = SIGTERM) {
+        if exitStatus == nil { kill(pid, signal) }
+    }
+
+    /// Waits for the program to end; its exit code, or 128 + the signal that ended it.
+    @discardableResult
+    public func wait() -> Int32 {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = code
+        return code
+    }
+}
+
 /// Runs a program to completion, with stdout and stderr together.
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        input: Data? = nil) throws -> ProcessOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let stdin = Pipe()
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(input) }
-    try? stdin.fileHandleForWriting.close()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessOutput(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+    let base = NSTemporaryDirectory() + "media-test-\(UInt64.random(in: 0 ... .max))"
+    let inputPath = base + ".in", outputPath = base + ".out"
+    defer {
+        try? FileManager.default.removeItem(atPath: inputPath)
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+    guard FileManager.default.createFile(atPath: inputPath, contents: input ?? Data()) else {
+        throw TestFailure("cannot create \(inputPath)")
+    }
+    let process = try ChildProcess(executable, arguments, environment: environment,
+                                   stdinPath: inputPath, outputPath: outputPath)
+    let status = process.wait()
+    let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+    return ProcessOutput(status: status, text: String(decoding: data, as: UTF8.self))
 }

@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, bottom up: C bridges → FastCGI / MariaDB → Media (domain) → MediaAPI (HTTP) → media-server.
+// Layers, bottom up: C bridges → FastCGI / MariaDB / Imaging → Media (domain) → MediaAPI (HTTP)
+// → media-server.
 let package = Package(
     name: "media-server",
     platforms: [.macOS(.v14)],
@@ -14,21 +15,23 @@ let package = Package(
         .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb",
                        providers: [.apt(["libmariadb-dev"])]),
-
-
+        .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVips", dependencies: ["CLibVips"]),
         .systemLibrary(name: "CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
         .target(name: "ServerLog"),
         .target(name: "Hashing", dependencies: ["CGLib"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI", "ServerLog"]),
 
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
-        .target(name: "Media", dependencies: ["MariaDB", "Hashing", "ServerLog"]),
+        .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
+        .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Hashing", "ServerLog"]),
         .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "MariaDB", "Hashing", "ServerLog"]),
         .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "ServerLog"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "TestSupport"]),
         .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "TestSupport"]),
     ],

@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "TestSupport"]),
-        .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "TestSupport"]),
+        .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

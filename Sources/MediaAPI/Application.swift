@@ -1,4 +1,5 @@
 import FastCGI
+import Media
 import MariaDB
 import Foundation
 import ServerLog
@@ -54,6 +55,10 @@ public final class Application: FastCGIResponder {
             return .error(error)
         } catch let error as RequestBodyError {
             return .error(APIError(requestBody: error))
+        } catch let error as MultipartError {
+            return .error(APIError(status: error.httpStatus, code: error.code, message: error.message))
+        } catch let error as IngestError {
+            return .error(APIError(ingest: error))
         } catch let error as DatabaseError where error.isConnectionFailure {
             Log.warning("database.unavailable", ["requestId": .string(request.id), "error": .string(error.description)])
             return .error(.unavailable("The database is unavailable; try again shortly.", code: "database_unavailable"))
@@ -67,6 +72,16 @@ public final class Application: FastCGIResponder {
 }
 
 extension APIError {
+    init(ingest error: IngestError) {
+        switch error {
+        case .tooLarge: self = APIError(status: 413, code: "file_too_large", message: error.message)
+        case .empty: self = .badRequest(error.message, code: "empty_file")
+        case .unsupportedType: self = .unsupportedMediaType(error.message)
+        case .rejectedImage(.tooManyPixels): self = .unprocessable(error.message, code: "image_too_large")
+        case .rejectedImage: self = .unprocessable(error.message, code: "undecodable_image")
+        }
+    }
+
     init(requestBody error: RequestBodyError) {
         switch error {
         case .lengthRequired: self = .lengthRequired()

@@ -28,6 +28,25 @@ public final class HTTPRequest {
 
     /// Decodes a small JSON body (at most `limit` bytes) into `T`, as a 400 when it is not.
     public func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 64 * 1024) throws -> T {
+        let bytes = try jsonBody(limit: limit)
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw APIError.badRequest(describe(error), code: "invalid_json")
+        }
+    }
+
+    /// A JSON object body as a dictionary, where a key's presence matters (PATCH: absent
+    /// leaves a field alone, null clears it).
+    public func jsonObject(limit: Int = 64 * 1024) throws -> [String: Any] {
+        let bytes = try jsonBody(limit: limit)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json")
+        }
+        return object
+    }
+
+    private func jsonBody(limit: Int) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try body.readAll(limit: limit)
@@ -35,11 +54,7 @@ public final class HTTPRequest {
             throw APIError.payloadTooLarge(limit: limit)
         }
         guard !bytes.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
-        do {
-            return try JSONCoding.decoder.decode(T.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw APIError.badRequest(describe(error), code: "invalid_json")
-        }
+        return bytes
     }
 
     static func parseQuery(_ text: String) -> [String: [String]] {

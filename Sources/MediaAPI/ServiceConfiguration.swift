@@ -26,7 +26,12 @@ public struct ServiceConfiguration: Sendable {
     public var stopTimeoutMilliseconds: Int64
     public var debugEndpoints: Bool
     public var auth: AuthMode
+    public var jwtSecret: [UInt8]
     public var database: ConnectionConfiguration
+    public var storageRoot: String
+    public var baseURL: String
+    public var maxUploadBytes: Int64
+    public var maxPixels: Int
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -40,6 +45,11 @@ public struct ServiceConfiguration: Sendable {
         ("MEDIA_SLOW_REQUEST", "5s", "requests slower than this count as slow in the status report"),
         ("MEDIA_STOP_TIMEOUT", "30s", "how long a graceful stop waits for in-flight requests"),
         ("MEDIA_AUTH", "nginx", "identity: nginx (MEDIA_USER_ID param), jwt (HS256 bearer), dev (X-User-Id header)"),
+        ("MEDIA_JWT_SECRET", "(required with MEDIA_AUTH=jwt)", "HS256 key of the bearer tokens, at least 32 bytes"),
+        ("MEDIA_STORAGE_ROOT", "/var/lib/media-server/uploads", "absolute folder of the local origin storage (nginx serves it at /uploads/)"),
+        ("MEDIA_BASE_URL", "/uploads", "URL prefix of stored files in responses (public delivery)"),
+        ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
+        ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
         ("MEDIA_DEBUG_ENDPOINTS", "0", "1 enables /api/media/_debug/* (tests only: sleep, echo)"),
     ]
 
@@ -64,6 +74,25 @@ public struct ServiceConfiguration: Sendable {
         slowRequestMilliseconds = reader.duration("MEDIA_SLOW_REQUEST", default: 5_000)
         stopTimeoutMilliseconds = reader.duration("MEDIA_STOP_TIMEOUT", default: 30_000)
         auth = reader.value("MEDIA_AUTH", default: .nginx) { AuthMode(rawValue: $0) }
+        jwtSecret = Array((environment["MEDIA_JWT_SECRET"] ?? "").utf8)
+        if auth == .jwt && jwtSecret.count < 32 {
+            reader.problems.append("MEDIA_JWT_SECRET: required with MEDIA_AUTH=jwt, at least 32 bytes")
+        }
+        storageRoot = reader.value("MEDIA_STORAGE_ROOT", default: "/var/lib/media-server/uploads") { text in
+            guard text.hasPrefix("/"), !text.split(separator: "/").contains("..") else { return nil }
+            return text.count > 1 && text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        baseURL = reader.value("MEDIA_BASE_URL", default: "/uploads") { text in
+            guard text.hasPrefix("/") || text.hasPrefix("http://") || text.hasPrefix("https://") else { return nil }
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        maxUploadBytes = reader.value("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024) { text in
+            let scales: [Character: Int64] = ["k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024]
+            let scale = text.last.flatMap { scales[Character($0.lowercased())] } ?? 1
+            guard let number = Int64(scale == 1 ? Substring(text) : text.dropLast()), number > 0 else { return nil }
+            return number * scale
+        }
+        maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
         debugEndpoints = reader.value("MEDIA_DEBUG_ENDPOINTS", default: false) {
             switch $0 { case "1", "true", "yes": return true; case "0", "false", "no": return false; default: return nil }
         }

@@ -82,6 +82,16 @@ enum Commands {
         }
         database.close()
         do {
+            // The storage root must exist and be writable before any worker needs it.
+            _ = try LocalOriginStorage(root: configuration.storageRoot)
+        } catch {
+            FileHandle.standardError.write(Data("media-server: MEDIA_STORAGE_ROOT=\(configuration.storageRoot): \(error)\n".utf8))
+            return 1
+        }
+        if configuration.auth == .dev {
+            Log.warning("auth.dev_mode", ["message": "MEDIA_AUTH=dev: the X-User-Id header is trusted; local stack only, never in production"])
+        }
+        do {
             let socket = try ListenSocket.bind(configuration.listen, mode: configuration.socketMode,
                                                backlog: configuration.backlog)
             let pool = try ProcessPool(
@@ -127,8 +137,14 @@ enum Commands {
             }
             slotIndex = 0
         }
-        let application = Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
-                                                  database: Database(configuration: configuration.database))
+        let application: Application
+        do {
+            application = try Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
+                                                      database: Database(configuration: configuration.database))
+        } catch {
+            Log.error("worker.start_failed", ["error": .string(String(describing: error))])
+            return 1
+        }
         let worker = Worker(
             configuration: .init(listenFileDescriptor: listenDescriptor, maxRequests: configuration.maxRequests,
                                  slowRequestMilliseconds: configuration.slowRequestMilliseconds),

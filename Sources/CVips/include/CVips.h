@@ -1,4 +1,65 @@
 #ifndef CVIPS_H
 #define CVIPS_H
+
+/* Non-variadic wrappers around libvips 8.14 for Swift, which cannot call C variadic
+ * functions (vips_thumbnail(..., NULL)) or macros (VIPS_INIT).
+ *
+ * Conventions: functions returning VipsImage * return a new reference (release it with
+ * g_object_unref) or NULL on failure; functions returning int return 0 on success and
+ * -1 on failure. After any failure call media_vips_take_error() at once: the libvips
+ * error buffer is process-global. */
+
+#include <stddef.h>
 #include <vips/vips.h>
+
+/* Receives libvips warnings (domain "VIPS"), which would otherwise go to stderr as
+ * plain text between the service's JSON log lines. */
+typedef void (*media_vips_warning_handler)(const char *message);
+
+/* vips_init, then the settings an untrusted-input server needs: block untrusted loaders
+ * (svg, pdf, ImageMagick, ...), no operation cache, `concurrency` worker threads. */
+int media_vips_init(const char *argv0, int concurrency, media_vips_warning_handler warnings);
+
+/* The libvips error buffer's text, which is then cleared; free it with g_free. */
+char *media_vips_take_error(void);
+
+/* The nickname of the file loader libvips would pick for `path` ("jpegload", ...),
+ * or NULL if no loader that is not blocked accepts it. Sniffs the file's bytes. */
+const char *media_vips_find_loader(const char *path);
+
+/* Opens `path` reading the header only: pixels are decoded only when something asks
+ * for them. */
+VipsImage *media_vips_open_header(const char *path);
+
+/* One downsizing thumbnail of the first page or frame, fitting max_side x max_side,
+ * never upscaled, auto-rotated, in 8-bit sRGB. Decoding happens lazily, so corrupt
+ * pixel data fails at save time (fail_on = error). */
+VipsImage *media_vips_thumbnail(const char *path, int max_side);
+
+/* A copy without exif-*, xmp-data, iptc-data, icc-profile-data and orientation:
+ * webpsave in 8.14.1 embeds them even with strip set. */
+VipsImage *media_vips_without_metadata(VipsImage *in);
+
+/* Encodes as WebP at `quality` (1...100); *buffer is freed with g_free. */
+int media_vips_webp_save(VipsImage *in, int quality, void **buffer, size_t *length);
+
+/* One shape of a procedural image. */
+typedef enum {
+    MEDIA_SHAPE_CIRCLE = 0,  /* centre (x, y), radius = size */
+    MEDIA_SHAPE_RECT = 1,    /* top-left (x, y), side = size */
+} MediaShapeKind;
+
+typedef struct {
+    MediaShapeKind kind;
+    int x, y, size;
+    double ink[3];
+} MediaShape;
+
+/* Renders a linear gradient from `from` to `to` (RGB 0...255) along `angle` radians,
+ * draws `shapes` over it in order, and encodes the result as PNG; *buffer is freed
+ * with g_free. */
+int media_vips_render_png(int width, int height, const double from[3], const double to[3],
+                          double angle, const MediaShape *shapes, int shape_count,
+                          void **buffer, size_t *length);
+
 #endif

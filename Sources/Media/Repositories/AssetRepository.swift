@@ -123,6 +123,35 @@ public struct AssetRepository {
             """, [date, date, id, userId]) > 0
     }
 
+    /// The end of a successful ingest: what the file turned out to be, and `ready`.
+    public func markReady(_ asset: MediaAsset, at date: Date = .databaseNow) throws {
+        try database.execute("""
+            UPDATE `MediaAsset` SET `status` = 'ready', `type` = ?, `mimeType` = ?, `sizeBytes` = ?, `width` = ?,
+                `height` = ?, `durationMs` = ?, `storageKey` = ?, `checksum` = ?, `updatedAt` = ?
+            WHERE `id` = ?
+            """, [asset.type.rawValue, asset.mimeType, asset.sizeBytes, asset.width, asset.height, asset.durationMs,
+                  asset.storageKey, asset.checksum, date, asset.id])
+    }
+
+    /// Rows an ingest left in `processing` and did not touch since `before`: their worker
+    /// died (no ingest outlives the request time limit).
+    public func abandoned(before date: Date) throws -> [MediaAsset] {
+        try database.query("""
+            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            WHERE `status` IN ('pending', 'processing') AND `updatedAt` < ? AND `deletedAt` IS NULL
+            """, [date]).map(MediaAsset.init(row:))
+    }
+
+    /// Which of these ids are live (not deleted) assets: storage objects of any other are orphans.
+    public func liveIds(_ ids: [String]) throws -> Set<String> {
+        let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
+        guard !wellFormed.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
+        let rows = try database.query("SELECT `id`, `deletedAt` FROM `MediaAsset` WHERE `id` IN (\(placeholders))",
+                                      wellFormed)
+        return Set(try rows.filter { try $0.get("deletedAt", as: Date?.self) == nil }.map { try $0.get("id") })
+    }
+
     /// Removes a row outright (an ingest that failed before the asset was ever ready).
     public func delete(id: String) throws {
         try database.execute("DELETE FROM `MediaAsset` WHERE `id` = ?", [id])

@@ -1,0 +1,109 @@
+import CVips
+import Foundation
+
+/// Turns an uploaded (or generated) image file into display variants with libvips.
+/// Every check that can be made from the header runs before any pixel is decoded.
+/// Stateless and thread-safe: one processor can serve every thread of a worker.
+public struct ImageProcessor: Sendable {
+    /// The most pixels (width × height × pages) a file may declare.
+    public let maxPixels: Int
+
+    public init(maxPixels: Int) {
+        self.maxPixels = maxPixels
+    }
+
+    /// Reads the file's header: detects the format from its magic bytes, requires the
+    /// loader libvips picks to be the allow-listed one for that format, and refuses
+    /// files that declare more than `maxPixels`. Decodes no pixels.
+    public func inspect(path: String) throws -> ImageHeader {
+        try Vips.initialize()
+        try requireLiteralPath(path)
+        let format = try sniffedFormat(path: path)
+        guard let loaderName = media_vips_find_loader(path) else {
+            throw ImagingError.corrupt("no libvips loader accepts this \(format.rawValue) file: \(Vips.takeError())")
+        }
+        let loader = String(cString: loaderName)
+        guard loader == format.loader else {
+            throw ImagingError.unsupportedFormat("\(format.rawValue) read by \(loader)")
+        }
+        guard let image = VipsImageHandle(media_vips_open_header(path)) else {
+            throw ImagingError.corrupt("unreadable \(format.rawValue) header: \(Vips.takeError())")
+        }
+        let header = ImageHeader(format: format, loader: loader, width: image.width, height: image.height,
+                                 pages: image.pages, orientation: image.orientation)
+        try requireWithinPixelLimit(header)
+        return header
+    }
+
+    /// Makes one WebP variant of the first page or frame, fitting `maxSide` × `maxSide`:
+    /// auto-rotated, sRGB, without EXIF/XMP/IPTC/ICC metadata, never upscaled. `header`
+    /// is what `inspect` answered for the same file.
+    public func makeVariant(from path: String, header: ImageHeader, maxSide: Int, quality: Int) throws -> EncodedVariant {
+        precondition((1...16383).contains(maxSide), "WebP sides are at most 16383 pixels")
+        precondition((1...100).contains(quality), "WebP quality is 1...100")
+        try Vips.initialize()
+        try requireLiteralPath(path)
+        try requireWithinPixelLimit(header)
+        // A thumbnail image can be written once, so each variant gets its own.
+        guard let thumbnail = VipsImageHandle(media_vips_thumbnail(path, Int32(maxSide))) else {
+            throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
+        }
+        guard let stripped = VipsImageHandle(media_vips_without_metadata(thumbnail.pointer)) else {
+            throw ImagingError.processingFailed("cannot copy image: \(Vips.takeError())")
+        }
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        // Pixels are decoded here, so damage in the data (fail_on) surfaces here too.
+        guard media_vips_webp_save(stripped.pointer, Int32(quality), &buffer, &length) == 0, let buffer else {
+            throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
+        }
+        defer { g_free(buffer) }
+        return EncodedVariant(format: .webp, width: stripped.width, height: stripped.height,
+                              bytes: Array(UnsafeRawBufferPointer(start: buffer, count: length)))
+    }
+
+    /// Inspects the file and makes the thumbnail and preview variants from it.
+    public func makeDisplayVariants(from path: String) throws -> DisplayVariants {
+        let header = try inspect(path: path)
+        func make(_ recipe: VariantRecipe) throws -> EncodedVariant {
+            try makeVariant(from: path, header: header, maxSide: recipe.maxSide, quality: recipe.quality)
+        }
+        return DisplayVariants(header: header, thumbnail: try make(.thumbnail), preview: try make(.preview))
+    }
+
+    // MARK: Checks
+
+    private func sniffedFormat(path: String) throws -> ImageFormat {
+        guard let file = FileHandle(forReadingAtPath: path) else {
+            throw ImagingError.processingFailed("cannot open \(path)")
+        }
+        defer { try? file.close() }
+        let prefix: Data
+        do {
+            prefix = try file.read(upToCount: MediaTypeSniffer.prefixLength) ?? Data()
+        } catch {
+            throw ImagingError.processingFailed("cannot read \(path): \(error)")
+        }
+        switch MediaTypeSniffer.detect(prefix: Array(prefix)) {
+        case .image(let format): return format
+        case .video(let container): throw ImagingError.unsupportedFormat("\(container.rawValue) video")
+        case .unsupported(let kind): throw ImagingError.unsupportedFormat(kind)
+        }
+    }
+
+    /// libvips reads a trailing "[...]" in a file name as load options.
+    private func requireLiteralPath(_ path: String) throws {
+        guard !path.hasSuffix("]") else {
+            throw ImagingError.processingFailed("image paths must not end in ']': \(path)")
+        }
+    }
+
+    private func requireWithinPixelLimit(_ header: ImageHeader) throws {
+        let (area, areaOverflow) = header.width.multipliedReportingOverflow(by: header.height)
+        let (pixels, pixelsOverflow) = area.multipliedReportingOverflow(by: header.pages)
+        guard !areaOverflow, !pixelsOverflow, pixels <= maxPixels else {
+            throw ImagingError.tooManyPixels(width: header.width, height: header.height,
+                                             pages: header.pages, limit: maxPixels)
+        }
+    }
+}

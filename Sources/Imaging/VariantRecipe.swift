@@ -1,0 +1,15 @@
+/// How one kind of variant is made: the longest side it may have and its WebP quality.
+public struct VariantRecipe: Equatable, Sendable {
+    public let maxSide: Int
+    public let quality: Int
+
+    public init(maxSide: Int, quality: Int) {
+        self.maxSide = maxSide
+        self.quality = quality
+    }
+
+    /// Library grids and cards.
+    public static let thumbnail = VariantRecipe(maxSide: 320, quality: 80)
+    /// Detail views and lightboxes.
+    public static let preview = VariantRecipe(maxSide: 1600, quality: 82)
+}

@@ -1,0 +1,22 @@
+import CVips
+
+/// Owns one reference to a libvips image and gives it back (g_object_unref) when the
+/// handle goes away, so every path, thrown errors included, releases its GObjects.
+final class VipsImageHandle {
+    let pointer: UnsafeMutablePointer<VipsImage>
+
+    /// Takes over a new reference from a CVips call; nil when the call failed.
+    init?(_ pointer: UnsafeMutablePointer<VipsImage>?) {
+        guard let pointer else { return nil }
+        self.pointer = pointer
+    }
+
+    deinit { g_object_unref(pointer) }
+
+    var width: Int { Int(vips_image_get_width(pointer)) }
+    var height: Int { Int(vips_image_get_height(pointer)) }
+    /// `n-pages` (frames of a GIF, pages of a TIFF, images of a HEIF), 1 when absent.
+    var pages: Int { Int(vips_image_get_n_pages(pointer)) }
+    /// The EXIF orientation, 1 (upright) when absent.
+    var orientation: Int { Int(vips_image_get_orientation(pointer)) }
+}

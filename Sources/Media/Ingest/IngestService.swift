@@ -1,0 +1,148 @@
+import Foundation
+import Imaging
+import MariaDB
+import ServerLog
+
+/// What the caller knows about a file besides its bytes.
+public struct IngestRequest: Sendable {
+    public var userId: String
+    public var source: MediaSource
+    public var title: String?
+    public var description: String?
+    public var tags: [String]?
+    /// The client's name for the file: only ever used to make a slug.
+    public var originalFilename: String?
+
+    public init(userId: String, source: MediaSource, title: String? = nil, description: String? = nil,
+                tags: [String]? = nil, originalFilename: String? = nil) {
+        self.userId = userId
+        self.source = source
+        self.title = title
+        self.description = description
+        self.tags = tags
+        self.originalFilename = originalFilename
+    }
+}
+
+/// A display variant to make: its kind and how (fit inside a square, never upscaled).
+public struct VariantPlan: Sendable {
+    public var kind: MediaVariantKind
+    public var recipe: VariantRecipe
+
+    public static let thumbnail = VariantPlan(kind: .thumbnail, recipe: .thumbnail)
+    public static let preview = VariantPlan(kind: .preview, recipe: .preview)
+}
+
+/// The one way a file becomes a `MediaAsset`, for uploads and generated images alike:
+/// detect the type from magic bytes, check limits from the header, make the variants,
+/// store every object, then write the variants and the `ready` asset in one transaction.
+/// Any failure removes every stored object; a refused file leaves no row, a server-side
+/// failure leaves the row `failed` for the record.
+public struct IngestService {
+    public let database: Database
+    public let storage: any OriginStorage
+    public let processor: ImageProcessor
+    public let variants: [VariantPlan]
+
+    public init(database: Database, storage: any OriginStorage, processor: ImageProcessor,
+                variants: [VariantPlan] = [.thumbnail, .preview]) {
+        self.database = database
+        self.storage = storage
+        self.processor = processor
+        self.variants = variants
+    }
+
+    public func ingest(_ file: StagedFile, _ request: IngestRequest) throws -> (MediaAsset, [MediaVariant]) {
+        try file.finish()
+        guard file.byteCount > 0 else { throw IngestError.empty }
+        let format: ImageFormat
+        switch MediaTypeSniffer.detect(prefix: file.prefix) {
+        case .image(let detected): format = detected
+        case .video(let container):
+            throw IngestError.unsupportedType("\(container.rawValue) video; video upload is not enabled yet")
+        case .unsupported(let what): throw IngestError.unsupportedType(what)
+        }
+
+        let assets = AssetRepository(database: database)
+        let now = Date.databaseNow
+        let assetId = MediaID.generate()
+        let slug = StorageKey.slug(from: request.originalFilename, fallback: request.source == .generated ? "generated" : "image",
+                                   extension: format.fileExtension)
+        let originalKey = StorageKey(userId: request.userId, assetId: assetId, kind: .original, filename: slug)
+        var asset = MediaAsset(
+            id: assetId, userId: request.userId, type: .image, mimeType: format.mimeType, title: request.title,
+            description: request.description, tags: request.tags, sizeBytes: file.byteCount,
+            storageKey: originalKey.description, storageProvider: storage.provider, checksum: file.sha256,
+            status: .pending, source: request.source, createdAt: now, updatedAt: now)
+        try assets.insert(asset)
+
+        do {
+            let header = try imaging { try processor.inspect(path: file.path) }
+            try assets.updateStatus(id: assetId, to: .processing)
+            asset.width = header.uprightWidth
+            asset.height = header.uprightHeight
+
+            var records: [MediaVariant] = []
+            let variantName = (slug as NSString).deletingPathExtension + ".webp"
+            for plan in variants {
+                let encoded = try imaging {
+                    try processor.makeVariant(from: file.path, header: header, maxSide: plan.recipe.maxSide,
+                                             quality: plan.recipe.quality)
+                }
+                let key = StorageKey(userId: request.userId, assetId: assetId, kind: plan.kind, filename: variantName)
+                try storage.store(bytes: encoded.bytes, key: key, contentType: "image/webp")
+                records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: plan.kind, format: "webp",
+                                            width: encoded.width, height: encoded.height,
+                                            sizeBytes: Int64(encoded.bytes.count), storageKey: key.description,
+                                            createdAt: now))
+            }
+            try storage.moveFile(at: file.path, to: originalKey, contentType: format.mimeType)
+            records.insert(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: .original,
+                                        format: format.rawValue, width: asset.width, height: asset.height,
+                                        sizeBytes: file.byteCount, storageKey: originalKey.description,
+                                        createdAt: now), at: 0)
+            asset.status = .ready
+            asset.updatedAt = .databaseNow
+            try database.inTransaction {
+                try VariantRepository(database: database).insert(records)
+                try assets.markReady(asset, at: asset.updatedAt)
+            }
+            return (asset, records)
+        } catch {
+            abandon(asset, because: error)
+            throw error
+        }
+    }
+
+    /// Runs a libvips step, turning its errors into the client-facing kind.
+    private func imaging<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ImagingError {
+            switch error {
+            case .unsupportedFormat(let what): throw IngestError.unsupportedType(what)
+            case .tooManyPixels, .corrupt: throw IngestError.rejectedImage(error)
+            case .invalidDimensions, .processingFailed: throw error
+            }
+        }
+    }
+
+    private func abandon(_ asset: MediaAsset, because error: Error) {
+        do {
+            try storage.deleteAsset(userId: asset.userId, assetId: asset.id)
+        } catch {
+            Log.error("ingest.cleanup_failed", ["assetId": .string(asset.id), "error": .string("\(error)")])
+        }
+        let assets = AssetRepository(database: database)
+        do {
+            if error is IngestError {
+                try assets.delete(id: asset.id)
+            } else {
+                try assets.updateStatus(id: asset.id, to: .failed)
+                Log.error("ingest.failed", ["assetId": .string(asset.id), "error": .string("\(error)")])
+            }
+        } catch {
+            Log.error("ingest.cleanup_failed", ["assetId": .string(asset.id), "error": .string("\(error)")])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Objects as files under a root folder that nginx serves at `/uploads/`. Writes are
+/// atomic (temp file in `{root}/.tmp`, fsync, rename, fsync of the folder); files are
+/// 0644 and folders 0755 so nginx's workers can read them whatever the umask.
+public struct LocalOriginStorage: OriginStorage {
+    public let provider = "local"
+    public let root: String
+
+    /// Partial uploads and objects being written; nginx refuses to serve it.
+    public var temporaryDirectory: String { root + "/.tmp" }
+
+    public init(root: String) throws {
+        self.root = root
+        try makeDirectories(root)
+        try makeDirectories(root + "/.tmp", mode: 0o700)
+    }
+
+    public func path(of key: StorageKey) -> String { root + "/" + key.description }
+
+    public func moveFile(at source: String, to key: StorageKey, contentType: String) throws {
+        let destination = path(of: key)
+        try makeDirectories((destination as NSString).deletingLastPathComponent)
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError(operation: "open", path: source, errno: errno) }
+        defer { close(fd) }
+        guard fchmod(fd, 0o644) == 0 else { throw StorageError(operation: "chmod", path: source, errno: errno) }
+        guard fsync(fd) == 0 else { throw StorageError(operation: "fsync", path: source, errno: errno) }
+        if rename(source, destination) != 0 {
+            // Another file system (temp files elsewhere): copy through a temp file here.
+            guard errno == EXDEV else { throw StorageError(operation: "rename", path: destination, errno: errno) }
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
+            try store(bytes: bytes, key: key, contentType: contentType)
+            unlink(source)
+            return
+        }
+        syncDirectory(of: destination)
+    }
+
+    public func store(bytes: [UInt8], key: StorageKey, contentType: String) throws {
+        let destination = path(of: key)
+        try makeDirectories((destination as NSString).deletingLastPathComponent)
+        let temporary = temporaryDirectory + "/object-" + MediaID.generate()
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError(operation: "create", path: temporary, errno: errno) }
+        var failure: StorageError?
+        var written = 0
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let count = write(fd, raw.baseAddress! + written, raw.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = StorageError(operation: "write", path: temporary, errno: errno)
+                    return
+                }
+                written += count
+            }
+        }
+        if failure == nil, fchmod(fd, 0o644) != 0 || fsync(fd) != 0 {
+            failure = StorageError(operation: "fsync", path: temporary, errno: errno)
+        }
+        close(fd)
+        if failure == nil, rename(temporary, destination) != 0 {
+            failure = StorageError(operation: "rename", path: destination, errno: errno)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        syncDirectory(of: destination)
+    }
+
+    public func delete(_ key: StorageKey) throws {
+        let target = path(of: key)
+        guard unlink(target) == 0 || errno == ENOENT else {
+            throw StorageError(operation: "unlink", path: target, errno: errno)
+        }
+    }
+
+    public func deleteAsset(userId: String, assetId: String) throws {
+        guard StorageKey.isSafeComponent(userId), MediaID.isWellFormed(assetId) else { return }
+        let folder = root + "/" + StorageKey.assetPrefix(userId: userId, assetId: assetId)
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: folder)
+        } catch {
+            throw StorageError(operation: "remove", path: folder, errno: EIO)
+        }
+        // The user's folder goes when its last asset does (rmdir fails while it has any).
+        rmdir(root + "/" + userId)
+    }
+
+    public func storedAssets() throws -> [(userId: String, assetId: String)] {
+        let manager = FileManager.default
+        var result: [(userId: String, assetId: String)] = []
+        for user in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where StorageKey.isSafeComponent(user) {
+            for asset in (try? manager.contentsOfDirectory(atPath: root + "/" + user)) ?? []
+            where MediaID.isWellFormed(asset) {
+                result.append((user, asset))
+            }
+        }
+        return result
+    }
+
+    private func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, mode) == 0 {
+                chmod(current, mode)
+            } else if errno != EEXIST {
+                throw StorageError(operation: "mkdir", path: current, errno: errno)
+            }
+        }
+    }
+
+    /// A rename is durable only once its folder is synced.
+    private func syncDirectory(of path: String) {
+        let fd = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}

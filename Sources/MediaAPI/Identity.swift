@@ -1,0 +1,54 @@
+import Foundation
+import Hashing
+import Media
+
+/// Who is asking. The user id comes only from nginx (a FastCGI param set from an
+/// auth_request to the host app), a verified HS256 token, or, on the local stack only,
+/// the X-User-Id header. Anything else is a 401.
+struct Identity {
+    let mode: ServiceConfiguration.AuthMode
+    let jwtSecret: [UInt8]
+
+    func userId(of request: HTTPRequest) throws -> String {
+        let candidate: String?
+        switch mode {
+        case .nginx: candidate = request.fastCGI.params["MEDIA_USER_ID"]
+        case .dev: candidate = request.header("X-User-Id")
+        case .jwt: candidate = try bearerSubject(request.header("Authorization"))
+        }
+        // User ids become storage path components: the same rule applies to all of them.
+        guard let userId = candidate, StorageKey.isSafeComponent(userId) else { throw APIError.unauthorized() }
+        return userId
+    }
+
+    /// The `sub` of a valid token: HS256 only (the algorithm is pinned, never read from
+    /// the token as a choice), signature checked in constant time, `exp` required and in
+    /// the future, `nbf` (if present) in the past.
+    private func bearerSubject(_ authorization: String?, now: Date = Date()) throws -> String? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        let parts = authorization.dropFirst(7).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3,
+              let headerBytes = base64URLDecode(parts[0]), let payloadBytes = base64URLDecode(parts[1]),
+              let signature = base64URLDecode(parts[2]),
+              let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
+              header["alg"] as? String == "HS256",
+              let payload = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any]
+        else { return nil }
+        let signed = Array(parts[0].utf8) + [UInt8(ascii: ".")] + Array(parts[1].utf8)
+        let expected = HMACSHA256.authenticationCode(key: jwtSecret, message: signed)
+        guard HMACSHA256.constantTimeEquals(expected, signature) else { return nil }
+        let seconds = now.timeIntervalSince1970
+        guard let expiry = (payload["exp"] as? NSNumber)?.doubleValue, expiry > seconds else { return nil }
+        if let notBefore = payload["nbf"] {
+            guard let value = (notBefore as? NSNumber)?.doubleValue, value <= seconds else { return nil }
+        }
+        return payload["sub"] as? String
+    }
+}
+
+func base64URLDecode<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    guard !base64.contains("=") else { return nil }
+    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+    return Data(base64Encoded: base64).map(Array.init)
+}

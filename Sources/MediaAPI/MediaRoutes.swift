@@ -1,0 +1,190 @@
+import FastCGI
+import Foundation
+import MariaDB
+import Media
+
+/// The library: upload, list, show, edit, delete (`/api/media…`). Every query is scoped
+/// to the caller; another user's asset answers 404 exactly like a missing one.
+struct MediaRoutes {
+    let identity: Identity
+    let database: Database
+    let storage: any OriginStorage
+    let ingest: IngestService
+    let presenter: AssetPresenter
+    let temporaryDirectory: String
+    let maxUploadBytes: Int64
+
+    /// Multipart framing and text fields on top of the file itself.
+    static let formOverheadBytes: Int64 = 1024 * 1024
+    static let maxPageSize = 100
+
+    func register(in router: inout Router) {
+        router.add("POST", "/api/media/upload", upload)
+        router.add("GET", "/api/media", list)
+        router.add("GET", "/api/media/:id", show)
+        router.add("PATCH", "/api/media/:id", update)
+        router.add("DELETE", "/api/media/:id", delete)
+    }
+
+    var assets: AssetRepository { AssetRepository(database: database) }
+
+    func upload(_ request: HTTPRequest) throws -> HTTPResponse {
+        let userId = try identity.userId(of: request)
+        // Refuse an oversized body before reading a byte of it.
+        guard Int64(try request.body.contentLength()) <= maxUploadBytes + Self.formOverheadBytes else {
+            throw APIError(ingest: .tooLarge(limit: maxUploadBytes))
+        }
+        let parser = try MultipartParser(contentType: request.header("Content-Type") ?? "")
+        var sink = UploadSink(directory: temporaryDirectory, limit: maxUploadBytes)
+        let form = try parser.parse(request.body, into: &sink)
+        guard let file = sink.file else {
+            throw APIError.badRequest("The form has no file part; send the image as a `file` field with a filename.",
+                                      code: "missing_file")
+        }
+        let accepted: Set<String> = ["title", "description", "tags"]
+        if let unknown = form.fields.keys.sorted().first(where: { !accepted.contains($0) }) {
+            throw APIError.badRequest("Unknown form field `\(unknown)`; accepted: file, title, description, tags.",
+                                      code: "unknown_field")
+        }
+        let ingestRequest = IngestRequest(
+            userId: userId, source: .upload, title: try AssetDetails.title(form.fields["title"]),
+            description: try AssetDetails.description(form.fields["description"]),
+            tags: try AssetDetails.tags(formField: form.fields["tags"]), originalFilename: sink.filename)
+        let (asset, variants) = try ingest.ingest(file, ingestRequest)
+        return try .json(AssetRepresentation(asset, variants: variants, delivery: presenter.delivery), status: 201)
+    }
+
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        let userId = try identity.userId(of: request)
+        var query = LibraryQuery(userId: userId)
+        if let text = request.queryValue("limit") {
+            guard let limit = Int(text), (1...Self.maxPageSize).contains(limit) else {
+                throw APIError.badRequest("`limit` is a number from 1 to \(Self.maxPageSize).", code: "invalid_limit")
+            }
+            query.limit = limit
+        }
+        if let token = request.queryValue("cursor"), !token.isEmpty {
+            guard let cursor = LibraryCursor(token: token) else {
+                throw APIError.badRequest("`cursor` is not a cursor this service issued.", code: "invalid_cursor")
+            }
+            query.after = cursor
+        }
+        if let text = request.queryValue("type"), !text.isEmpty {
+            guard let type = MediaType(rawValue: text) else {
+                throw APIError.badRequest("`type` is image or video.", code: "invalid_type")
+            }
+            query.type = type
+        }
+        if let tag = request.queryValue("tag"), !tag.isEmpty { query.tag = tag }
+        if let text = request.queryValue("q"), !text.isEmpty {
+            guard text.count <= AssetDetails.maxTitleCharacters else {
+                throw APIError.badRequest("`q` is at most \(AssetDetails.maxTitleCharacters) characters.", code: "invalid_query")
+            }
+            query.titleContains = text
+        }
+        let page = try assets.library(query)
+        struct Page: Encodable {
+            let items: [AssetRepresentation]
+            let nextCursor: String?
+
+            enum CodingKeys: String, CodingKey {
+                case items, nextCursor
+            }
+
+            func encode(to encoder: Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(items, forKey: .items)
+                try container.encode(nextCursor, forKey: .nextCursor)  // null on the last page
+            }
+        }
+        return try .json(Page(items: try presenter.present(page.assets), nextCursor: page.next?.token))
+    }
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let asset = try ownedAsset(request)
+        return try .json(try presenter.present(asset))
+    }
+
+    func update(_ request: HTTPRequest) throws -> HTTPResponse {
+        let userId = try identity.userId(of: request)
+        let asset = try ownedAsset(request, userId: userId)
+        let body = try request.jsonObject()
+        let accepted: Set<String> = ["title", "description", "tags"]
+        if let unknown = body.keys.sorted().first(where: { !accepted.contains($0) }) {
+            throw APIError.badRequest("Unknown field `\(unknown)`; accepted: title, description, tags.", code: "unknown_field")
+        }
+        // Absent: unchanged; null: cleared.
+        func text(_ name: String) throws -> String?? {
+            guard let value = body[name] else { return .none }
+            if value is NSNull { return .some(nil) }
+            guard let string = value as? String else {
+                throw APIError.unprocessable("`\(name)` must be a string or null.", code: "invalid_\(name)")
+            }
+            return .some(string)
+        }
+        let title = try text("title").map { try AssetDetails.title($0) }
+        let description = try text("description").map { try AssetDetails.description($0) }
+        var tags: [String]?? = .none
+        if let value = body["tags"] {
+            if value is NSNull {
+                tags = .some(nil)
+            } else if let array = value as? [Any], array.allSatisfy({ $0 is String }) {
+                tags = .some(try AssetDetails.tags(array as! [String]))
+            } else {
+                throw APIError.unprocessable("`tags` must be an array of strings.", code: "invalid_tags")
+            }
+        }
+        guard try assets.updateDetails(id: asset.id, userId: userId, title: title, description: description,
+                                       tags: tags) else { throw APIError.notFound("No such asset.") }
+        return try .json(try presenter.present(try ownedAsset(request, userId: userId)))
+    }
+
+    func delete(_ request: HTTPRequest) throws -> HTTPResponse {
+        let userId = try identity.userId(of: request)
+        let asset = try ownedAsset(request, userId: userId)
+        let deleted = try database.inTransaction {
+            let marked = try assets.markDeleted(id: asset.id, userId: userId)
+            if marked { _ = try AttachmentRepository(database: database).deleteAll(assetId: asset.id) }
+            return marked
+        }
+        guard deleted else { throw APIError.notFound("No such asset.") }
+        // After the commit: if this fails, the files are orphans that `media-server gc` removes.
+        try storage.deleteAsset(userId: userId, assetId: asset.id)
+        return .noContent()
+    }
+
+    private func ownedAsset(_ request: HTTPRequest, userId: String? = nil) throws -> MediaAsset {
+        let userId = try userId ?? identity.userId(of: request)
+        guard let asset = try assets.find(id: request.parameter("id"), userId: userId), asset.status == .ready else {
+            throw APIError.notFound("No such asset.")
+        }
+        return asset
+    }
+}
+
+/// The upload's file part, streamed to a staged temp file; a second file part is refused.
+struct UploadSink: FilePartSink {
+    let directory: String
+    let limit: Int64
+    private(set) var file: StagedFile?
+    private(set) var filename: String?
+
+    init(directory: String, limit: Int64) {
+        self.directory = directory
+        self.limit = limit
+    }
+
+    mutating func begin(fieldName: String, filename: String, contentType: String?) throws {
+        guard file == nil else {
+            throw APIError.badRequest("Send exactly one file per upload.", code: "too_many_files")
+        }
+        file = try StagedFile(directory: directory, limit: limit)
+        self.filename = filename
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try file?.append(bytes)
+    }
+
+    mutating func end() throws {}
+}

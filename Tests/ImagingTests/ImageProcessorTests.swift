@@ -1,0 +1,236 @@
+import CLibVips
+import CVips
+import Foundation
+@testable import Imaging
+import TestSupport
+import XCTest
+
+final class ImageProcessorTests: XCTestCase {
+    private let processor = ImageProcessor(maxPixels: 100_000_000)
+
+    override class func setUp() {
+        super.setUp()
+        try? Vips.initialize(concurrency: 1)
+    }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(atPath: Fixtures.directory)
+        super.tearDown()
+    }
+
+    // MARK: Formats
+
+    func testCameraJPEGIsAutoRotatedAndStripped() throws {
+        let input = try Fixtures.cameraJPEG()
+        let inputFields = try Fixtures.vipsheader(input)
+        for field in ["exif-data", "GPSLatitudeRef", "xmp-data", "icc-profile-data", "orientation: 6"] {
+            XCTAssertTrue(inputFields.contains(field), "fixture lacks \(field):\n\(inputFields)")
+        }
+        let header = try processor.inspect(path: input)
+        XCTAssertEqual(header, ImageHeader(format: .jpeg, loader: "jpegload", width: 400, height: 200,
+                                           pages: 1, orientation: 6))
+        XCTAssertEqual([header.uprightWidth, header.uprightHeight], [200, 400])
+
+        let preview = try processor.makeVariant(from: input, header: header, maxSide: 1600, quality: 82)
+        XCTAssertEqual([preview.width, preview.height], [200, 400], "turned upright, not upscaled")
+        let thumbnail = try processor.makeVariant(from: input, header: header, maxSide: 320, quality: 80)
+        XCTAssertEqual([thumbnail.width, thumbnail.height], [160, 320])
+
+        for variant in [preview, thumbnail] {
+            let fields = try fieldsOf(variant)
+            XCTAssertTrue(fields.contains("webpload"), fields)
+            for field in ["exif", "GPS", "xmp-data", "iptc-data", "icc-profile-data", "orientation"] {
+                XCTAssertFalse(fields.contains(field), "variant keeps \(field):\n\(fields)")
+            }
+        }
+    }
+
+    func testVariantsOfEveryAcceptedFormat() throws {
+        let base = try Fixtures.baseJPEG()
+        let progressive = Fixtures.path("progressive.jpg")
+        try Fixtures.convert(base, "-interlace", "Plane", progressive)
+        XCTAssertTrue(try Fixtures.vipsheader(progressive).contains("interlaced: 1"))
+        let palette = Fixtures.path("palette.png")
+        try Fixtures.convert("-size", "400x200", "gradient:red-blue", "-colors", "16", "PNG8:" + palette)
+        XCTAssertTrue(try Fixtures.vipsheader(palette).contains("palette-bit-depth"))
+        var cases: [(path: String, format: ImageFormat, loader: String)] = [
+            (progressive, .jpeg, "jpegload"), (palette, .png, "pngload"),
+        ]
+        for (name, format, loader) in [("webp.webp", ImageFormat.webp, "webpload"), ("tiff.tif", .tiff, "tiffload"),
+                                       ("heic.heic", .heif, "heifload"), ("avif.avif", .avif, "heifload")] {
+            let output = Fixtures.path(name)
+            try Fixtures.vips("copy", base, output)
+            cases.append((output, format, loader))
+        }
+        for (path, format, loader) in cases {
+            let header = try processor.inspect(path: path)
+            XCTAssertEqual([header.width, header.height, header.pages], [400, 200, 1], path)
+            XCTAssertEqual(header.format, format, path)
+            XCTAssertEqual(header.loader, loader, path)
+            let variants = try processor.makeDisplayVariants(from: path)
+            XCTAssertEqual([variants.thumbnail.width, variants.thumbnail.height], [320, 160], path)
+            XCTAssertEqual([variants.preview.width, variants.preview.height], [400, 200], path)
+            XCTAssertEqual(Array(variants.preview.bytes[8..<12]), Array("WEBP".utf8), path)
+            XCTAssertEqual(variants.preview.byteCount, variants.preview.bytes.count)
+            XCTAssertEqual(variants.preview.format, .webp)
+        }
+    }
+
+    func testCMYKJPEGBecomesSRGB() throws {
+        let input = Fixtures.path("cmyk.jpg")
+        try Fixtures.convert("-size", "300x200", "gradient:yellow-cyan", "-colorspace", "CMYK", input)
+        XCTAssertTrue(try Fixtures.vipsheader(input).contains("4 bands, cmyk"))
+        let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
+                                                maxSide: 1600, quality: 90)
+        let written = try save(variant)
+        XCTAssertTrue(try Fixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
+        let topLeft = try pixel(written, x: 150, y: 0)  // yellow
+        XCTAssertGreaterThan(topLeft[0], 200)
+        XCTAssertGreaterThan(topLeft[1], 200)
+        XCTAssertLessThan(topLeft[2], 80)
+    }
+
+    func testSixteenBitPNGKeepsItsTones() throws {
+        let input = Fixtures.path("grey16.png")
+        try Fixtures.convert("-size", "200x100", "xc:rgb(50%,50%,50%)", "-depth", "16", "PNG48:" + input)
+        XCTAssertTrue(try Fixtures.vipsheader(input).contains("ushort, 3 bands"))
+        let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
+                                                maxSide: 320, quality: 90)
+        let written = try save(variant)
+        XCTAssertTrue(try Fixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
+        XCTAssertEqual(try pixel(written, x: 100, y: 50)[0], 128, accuracy: 3)
+    }
+
+    func testPNGAlphaIsKept() throws {
+        let input = Fixtures.path("alpha.png")
+        try Fixtures.convert("-size", "200x100", "xc:none", "-fill", "red", "-draw", "circle 100,50 100,10",
+                             "PNG32:" + input)
+        let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
+                                                maxSide: 320, quality: 90)
+        let written = try save(variant)
+        XCTAssertTrue(try Fixtures.vipsheader(written).contains("4 bands"))
+        XCTAssertEqual(try pixel(written, x: 2, y: 2)[3], 0, accuracy: 2, "corner stays transparent")
+        XCTAssertEqual(try pixel(written, x: 100, y: 50)[3], 255, accuracy: 2)
+    }
+
+    func testAnimatedGIFGivesItsFirstFrame() throws {
+        let input = Fixtures.path("animated.gif")
+        try Fixtures.convert("-size", "120x80", "xc:red", "xc:lime", "xc:blue", "-loop", "0", input)
+        let header = try processor.inspect(path: input)
+        XCTAssertEqual([header.width, header.height, header.pages], [120, 80, 3])
+        let variant = try processor.makeVariant(from: input, header: header, maxSide: 1600, quality: 90)
+        XCTAssertEqual([variant.width, variant.height], [120, 80])
+        let color = try pixel(try save(variant), x: 60, y: 40)
+        XCTAssertGreaterThan(color[0], 240)
+        XCTAssertLessThan(color[1], 20)
+        XCTAssertLessThan(color[2], 20)
+    }
+
+    func testMultiPageTIFFGivesItsFirstPage() throws {
+        let input = Fixtures.path("pages.tif")
+        try Fixtures.convert("-size", "100x50", "xc:blue", "xc:red", input)
+        let header = try processor.inspect(path: input)
+        XCTAssertEqual(header.pages, 2)
+        let variant = try processor.makeVariant(from: input, header: header, maxSide: 1600, quality: 90)
+        XCTAssertEqual([variant.width, variant.height], [100, 50])
+        XCTAssertGreaterThan(try pixel(try save(variant), x: 50, y: 25)[2], 240)
+    }
+
+    func testSmallImageIsNeverUpscaled() throws {
+        let input = Fixtures.path("small.png")
+        try Fixtures.convert("-size", "40x30", "xc:green", input)
+        let variants = try processor.makeDisplayVariants(from: input)
+        XCTAssertEqual([variants.thumbnail.width, variants.thumbnail.height], [40, 30])
+        XCTAssertEqual([variants.preview.width, variants.preview.height], [40, 30])
+    }
+
+    // MARK: Refusals
+
+    func testTruncatedJPEGFailsAsCorrupt() throws {
+        let input = try Fixtures.truncatedJPEG()
+        let header = try processor.inspect(path: input)  // the header is intact
+        XCTAssertThrowsError(try processor.makeVariant(from: input, header: header, maxSide: 320, quality: 80)) { error in
+            guard case .corrupt(let detail) = error as? ImagingError else { return XCTFail("\(error)") }
+            XCTAssertFalse(detail.isEmpty)
+            XCTAssertEqual((error as? ImagingError)?.message, "The image is damaged or truncated and cannot be decoded.")
+        }
+    }
+
+    func testHugeDeclaredPNGIsRefusedFromItsHeader() throws {
+        let bytes = Fixtures.pngHeader(width: 30000, height: 30000)
+        XCTAssertLessThan(bytes.count, 100)
+        let input = try Fixtures.write(bytes, to: "huge.png")
+        let start = Date()
+        XCTAssertThrowsError(try processor.inspect(path: input)) { error in
+            XCTAssertEqual(error as? ImagingError,
+                           .tooManyPixels(width: 30000, height: 30000, pages: 1, limit: 100_000_000))
+            XCTAssertEqual((error as? ImagingError)?.message,
+                           "The image is too large: 30000 × 30000 pixels is more than the limit of 100.0 megapixels.")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1)
+    }
+
+    func testPagesCountTowardsThePixelLimit() throws {
+        let input = Fixtures.path("frames.gif")
+        try Fixtures.convert("-size", "100x100", "xc:red", "xc:lime", "xc:blue", input)
+        XCTAssertThrowsError(try ImageProcessor(maxPixels: 25_000).inspect(path: input)) { error in
+            XCTAssertEqual(error as? ImagingError, .tooManyPixels(width: 100, height: 100, pages: 3, limit: 25_000))
+        }
+    }
+
+    func testMarkupNamedJPEGIsUnsupported() throws {
+        let svg = try Fixtures.write(Array("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>
+            """.utf8), to: "script.jpg")
+        let html = try Fixtures.write(Array("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".utf8),
+                                      to: "page.jpg")
+        for (path, kind) in [(svg, "svg"), (html, "html")] {
+            XCTAssertThrowsError(try processor.inspect(path: path)) { error in
+                XCTAssertEqual(error as? ImagingError, .unsupportedFormat(kind))
+            }
+        }
+    }
+
+    func testLibvipsItselfRefusesUntrustedLoaders() throws {
+        let svg = try Fixtures.write(Array("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".utf8),
+                                     to: "plain.svg")
+        XCTAssertNil(media_vips_find_loader(svg))
+        _ = Vips.takeError()
+    }
+
+    func testNoObjectsOrFilesAreLeft() throws {
+        let input = try Fixtures.cameraJPEG()
+        let truncated = try Fixtures.truncatedJPEG()
+        let cutHeader = try Fixtures.write(Array(try Data(contentsOf: URL(fileURLWithPath: input)).prefix(2000)),
+                                           to: "cut-header.jpg")
+        _ = try processor.makeDisplayVariants(from: input)
+        let files = openFileCount(), allocations = vips_tracked_get_allocs(), memory = vips_tracked_get_mem()
+        for _ in 0..<25 {
+            _ = try processor.makeDisplayVariants(from: input)
+            XCTAssertThrowsError(try processor.makeDisplayVariants(from: truncated))
+            XCTAssertThrowsError(try processor.makeDisplayVariants(from: cutHeader))
+        }
+        XCTAssertEqual(openFileCount(), files)
+        XCTAssertEqual(vips_tracked_get_allocs(), allocations)
+        XCTAssertEqual(vips_tracked_get_mem(), memory)
+    }
+
+    // MARK: Helpers
+
+    private func save(_ variant: EncodedVariant) throws -> String {
+        try Fixtures.write(variant.bytes, to: "variant-\(UUID().uuidString).webp")
+    }
+
+    private func fieldsOf(_ variant: EncodedVariant) throws -> String {
+        try Fixtures.vipsheader(try save(variant))
+    }
+
+    private func pixel(_ path: String, x: Int, y: Int) throws -> [Double] {
+        try Fixtures.vips("getpoint", path, String(x), String(y)).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+    }
+
+    private func openFileCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+}

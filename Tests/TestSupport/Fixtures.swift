@@ -1,0 +1,103 @@
+import Foundation
+
+/// Test images made on the fly with ImageMagick and libvips' CLI (never checked in),
+/// once per test process, in a temp folder.
+public enum Fixtures {
+    public static let directory: String = {
+        let path = NSTemporaryDirectory() + "media-fixtures-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    private static let lock = NSLock()
+
+    /// The path of fixture `name`, made by `make(path)` the first time it is asked for.
+    public static func file(_ name: String, _ make: (String) throws -> Void) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let path = directory + "/" + name
+        if !FileManager.default.fileExists(atPath: path) { try make(path) }
+        return path
+    }
+
+    public static func bytes(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Runs a fixture tool; fails the test with its output when it fails.
+    public static func run(_ executable: String, _ arguments: [String]) throws {
+        let result = try runProcess(executable, arguments)
+        guard result.status == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(result.text)")
+        }
+    }
+
+    public static func convert(_ name: String, _ arguments: [String]) throws -> String {
+        try file(name) { try run("/usr/bin/convert", arguments + [$0]) }
+    }
+
+    /// A photo-like JPEG (gradients and noise, so it does not compress to nothing).
+    public static func jpeg(width: Int, height: Int, quality: Int = 85) throws -> String {
+        try convert("photo-\(width)x\(height)-q\(quality).jpg", [
+            "-size", "\(width)x\(height)", "gradient:#1e3c72-#f8b500", "-attenuate", "0.4", "+noise", "Gaussian",
+            "-quality", "\(quality)",
+        ])
+    }
+
+    /// Converts an existing fixture with libvips' CLI (formats ImageMagick may lack: WebP, AVIF, HEIC).
+    public static func vipsCopy(_ source: String, to name: String) throws -> String {
+        try file(name) { try run("/usr/bin/vips", ["copy", source, $0]) }
+    }
+
+    /// A valid PNG header declaring `width`×`height` pixels, with almost no pixel data:
+    /// the decompression-bomb shape that must be refused from the header alone.
+    public static func pngDeclaring(width: UInt32, height: UInt32) -> [UInt8] {
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + data
+            return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
+        }
+        let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
+        // A zlib stream of a few rows' worth of zeros: the file is tiny, the image is not.
+        let idat: [UInt8] = [0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]
+        return [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] + chunk("IHDR", header) + chunk("IDAT", idat)
+            + chunk("IEND", [])
+    }
+
+    private static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+    }
+
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xedb8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+}
+
+/// A multipart/form-data body, built the way browsers send them.
+public struct MultipartBody {
+    public let boundary: String
+    public private(set) var bytes: [UInt8] = []
+
+    public init(boundary: String = "----mediaTestBoundary\(UInt32.random(in: 0...UInt32.max))") {
+        self.boundary = boundary
+    }
+
+    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    public mutating func field(_ name: String, _ value: String) {
+        bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+
+    public mutating func file(_ name: String = "file", filename: String, contentType: String = "application/octet-stream",
+                              _ content: [UInt8]) {
+        bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8)
+        bytes += content + Array("\r\n".utf8)
+    }
+
+    /// The body with its closing delimiter.
+    public var finished: [UInt8] { bytes + Array("--\(boundary)--\r\n".utf8) }
+}

@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "media-server", targets: ["media-server"]),
+        .executable(name: "media-bench", targets: ["media-bench"]),
     ],
     targets: [
         // C bridges. CFastCGI and CVips are small C targets because Swift cannot call
@@ -27,6 +28,8 @@ let package = Package(
         .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Hashing", "ServerLog"]),
         .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "MariaDB", "Hashing", "ServerLog"]),
         .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "ServerLog"]),
+        // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
+        .executableTarget(name: "media-bench", dependencies: ["Imaging"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),

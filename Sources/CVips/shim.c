@@ -9,8 +9,7 @@ static void forward_warning(const gchar *domain, GLogLevelFlags level, const gch
 
 int media_vips_init(const char *argv0, int concurrency, media_vips_warning_handler warnings) {
     if (vips_init(argv0) != 0) return -1;
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
-                      forward_warning, (gpointer) warnings);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, forward_warning, (gpointer) warnings);
     vips_block_untrusted_set(TRUE);
     /* The operation cache would keep decoded uploads (and their memory) alive. */
     vips_cache_set_max(0);
@@ -37,13 +36,15 @@ VipsImage *media_vips_open_header(const char *path) {
                                     NULL);
 }
 
-VipsImage *media_vips_thumbnail(const char *path, int max_side) {
-    /* The file loaders' defaults (page 0, n 1) give the first page or frame. */
+VipsImage *media_vips_thumbnail(const char *path, int max_side, gboolean has_profile) {
+    /* The file loaders' defaults (page 0, n 1) give the first page or frame. Without an
+     * export profile, thumbnail still converts CMYK, 16-bit and grey to its sRGB or B_W
+     * processing space, and webpsave turns B_W into RGB. */
     VipsImage *thumbnail = NULL;
     if (vips_thumbnail(path, &thumbnail, max_side,
                        "height", max_side,
                        "size", VIPS_SIZE_DOWN,
-                       "export_profile", "srgb",
+                       "export_profile", has_profile ? "srgb" : NULL,
                        "fail_on", VIPS_FAIL_ON_ERROR,
                        NULL) != 0) return NULL;
     return thumbnail;

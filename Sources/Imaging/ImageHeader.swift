@@ -12,6 +12,8 @@ public struct ImageHeader: Equatable, Sendable {
     public let pages: Int
     /// EXIF orientation 1...8; 5...8 turn the image a quarter.
     public let orientation: Int
+    /// Whether the file embeds an ICC profile its pixels must be converted from.
+    public let hasColorProfile: Bool
 
     /// The size as displayed, after auto-rotation (what variants are made from).
     public var uprightWidth: Int { orientation >= 5 ? height : width }

@@ -30,14 +30,16 @@ public struct ImageProcessor: Sendable {
             throw ImagingError.corrupt("unreadable \(format.rawValue) header: \(Vips.takeError())")
         }
         let header = ImageHeader(format: format, loader: loader, width: image.width, height: image.height,
-                                 pages: image.pages, orientation: image.orientation)
+                                 pages: image.pages, orientation: image.orientation,
+                                 hasColorProfile: image.hasColorProfile)
         try requireWithinPixelLimit(header)
         return header
     }
 
     /// Makes one WebP variant of the first page or frame, fitting `maxSide` × `maxSide`:
     /// auto-rotated, sRGB, without EXIF/XMP/IPTC/ICC metadata, never upscaled. `header`
-    /// is what `inspect` answered for the same file.
+    /// is what `inspect` answered for the same file. The bytes are returned, not written:
+    /// the caller's storage adapter decides where they go.
     public func makeVariant(from path: String, header: ImageHeader, maxSide: Int, quality: Int) throws -> EncodedVariant {
         precondition((1...16383).contains(maxSide), "WebP sides are at most 16383 pixels")
         precondition((1...100).contains(quality), "WebP quality is 1...100")
@@ -45,7 +47,8 @@ public struct ImageProcessor: Sendable {
         try requireLiteralPath(path)
         try requireWithinPixelLimit(header)
         // A thumbnail image can be written once, so each variant gets its own.
-        guard let thumbnail = VipsImageHandle(media_vips_thumbnail(path, Int32(maxSide))) else {
+        let thumbnailed = media_vips_thumbnail(path, Int32(maxSide), header.hasColorProfile ? 1 : 0)
+        guard let thumbnail = VipsImageHandle(thumbnailed) else {
             throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
         }
         guard let stripped = VipsImageHandle(media_vips_without_metadata(thumbnail.pointer)) else {
@@ -58,8 +61,10 @@ public struct ImageProcessor: Sendable {
             throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
         }
         defer { g_free(buffer) }
-        return EncodedVariant(format: .webp, width: stripped.width, height: stripped.height,
-                              bytes: Array(UnsafeRawBufferPointer(start: buffer, count: length)))
+        guard let bytes = WebPContainer.removingMetadata(from: Array(UnsafeRawBufferPointer(start: buffer, count: length))) else {
+            throw ImagingError.processingFailed("libvips wrote a malformed WebP")
+        }
+        return EncodedVariant(format: .webp, width: stripped.width, height: stripped.height, bytes: bytes)
     }
 
     /// Inspects the file and makes the thumbnail and preview variants from it.

@@ -48,13 +48,15 @@ public enum MediaTypeSniffer {
         let end = declaredSize == 0 ? bytes.count : min(bytes.count, max(declaredSize, 16))
         let major = fourCC(bytes[8..<12])
         let compatible = stride(from: 16, to: end - 3, by: 4).map { fourCC(bytes[$0..<$0 + 4]) }
+        // A specific major brand decides; then a specific compatible one; the generic
+        // HEIF brands ("mif1" major, "avif" compatible is AVIF) only after both.
         for brands in [[major], compatible] {
             if brands.contains(where: avifBrands.contains) { return .image(.avif) }
             if brands.contains(where: heicBrands.contains) { return .image(.heif) }
-            if brands.contains(where: heifBrands.contains) { return .image(.heif) }
             if brands.contains(where: mp4Brands.contains) { return .video(.mp4) }
             if brands.contains(where: quickTimeBrands.contains) { return .video(.quicktime) }
         }
+        if ([major] + compatible).contains(where: heifBrands.contains) { return .image(.heif) }
         return .unsupported("iso media (\(label(major)))")
     }
 

@@ -19,4 +19,5 @@ final class VipsImageHandle {
     var pages: Int { Int(vips_image_get_n_pages(pointer)) }
     /// The EXIF orientation, 1 (upright) when absent.
     var orientation: Int { Int(vips_image_get_orientation(pointer)) }
+    var hasColorProfile: Bool { vips_image_get_typeof(pointer, VIPS_META_ICC_NAME) != 0 }
 }

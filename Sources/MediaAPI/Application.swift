@@ -8,13 +8,18 @@ import ServerLog
 /// JSON error shape, echoes the request id, and logs one JSON line per request.
 public final class Application: FastCGIResponder {
     private let router: Router
+    /// SQL statements run so far by this worker: the request log shows how many each
+    /// request ran (constant-query endpoints must not grow with the data).
+    private let statementsExecuted: () -> Int
 
-    public init(router: Router) {
+    public init(router: Router, statementsExecuted: @escaping () -> Int = { 0 }) {
         self.router = router
+        self.statementsExecuted = statementsExecuted
     }
 
     public func respond(to request: FastCGIRequest, writer: ResponseWriter) {
         let started = DispatchTime.now().uptimeNanoseconds
+        let statementsBefore = statementsExecuted()
         let http = HTTPRequest(request)
         let response = handle(http)
         var headers = response.headers
@@ -36,6 +41,7 @@ public final class Application: FastCGIResponder {
             ("status", LogValue(response.status)),
             ("durationMs", .double((elapsed * 1000).rounded() / 1000)),
             ("bytes", LogValue(response.body.count)),
+            ("sql", LogValue(statementsExecuted() - statementsBefore)),
             ("outcome", .string(outcome)),
         ])
     }
@@ -62,6 +68,10 @@ public final class Application: FastCGIResponder {
         } catch let error as DatabaseError where error.isConnectionFailure {
             Log.warning("database.unavailable", ["requestId": .string(request.id), "error": .string(error.description)])
             return .error(.unavailable("The database is unavailable; try again shortly.", code: "database_unavailable"))
+        } catch let error as DatabaseError where error.isLockWaitTimeout || error.isDeadlock {
+            Log.warning("database.busy", ["requestId": .string(request.id), "error": .string(error.description)])
+            return .error(APIError(status: 503, code: "busy", message: "Too many concurrent changes; try again.",
+                                   headers: [("Retry-After", "1")]))
         } catch let error as DatabaseError where error.isDuplicateKey {
             return .error(.conflict("That already exists.", code: "conflict"))
         } catch {

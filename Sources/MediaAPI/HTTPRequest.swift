@@ -26,27 +26,8 @@ public final class HTTPRequest {
     /// The first value of a query parameter.
     public func queryValue(_ name: String) -> String? { query[name]?.first }
 
-    /// Decodes a small JSON body (at most `limit` bytes) into `T`, as a 400 when it is not.
-    public func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 64 * 1024) throws -> T {
-        let bytes = try jsonBody(limit: limit)
-        do {
-            return try JSONCoding.decoder.decode(T.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw APIError.badRequest(describe(error), code: "invalid_json")
-        }
-    }
-
-    /// A JSON object body as a dictionary, where a key's presence matters (PATCH: absent
-    /// leaves a field alone, null clears it).
-    public func jsonObject(limit: Int = 64 * 1024) throws -> [String: Any] {
-        let bytes = try jsonBody(limit: limit)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json")
-        }
-        return object
-    }
-
-    private func jsonBody(limit: Int) throws -> [UInt8] {
+    /// A small JSON object body (at most `limit` bytes), as a 400 when it is not one.
+    public func jsonBody(limit: Int = 64 * 1024) throws -> JSONBody {
         let bytes: [UInt8]
         do {
             bytes = try body.readAll(limit: limit)
@@ -54,7 +35,10 @@ public final class HTTPRequest {
             throw APIError.payloadTooLarge(limit: limit)
         }
         guard !bytes.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
-        return bytes
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json")
+        }
+        return JSONBody(object: object, bytes: bytes)
     }
 
     static func parseQuery(_ text: String) -> [String: [String]] {
@@ -69,6 +53,30 @@ public final class HTTPRequest {
             result[key, default: []].append(value)
         }
         return result
+    }
+}
+
+/// A JSON object body, two ways: as a dictionary where a key's presence matters (PATCH:
+/// absent leaves a field alone, null clears it) and decoded into typed fields.
+public struct JSONBody {
+    public let object: [String: Any]
+    let bytes: [UInt8]
+
+    /// The fields decoded as `T`, as a 400 naming the field when a value has the wrong type.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw APIError.badRequest(describe(error), code: "invalid_json")
+        }
+    }
+
+    /// Refuses any field not in `accepted`.
+    public func requireOnly(_ accepted: [String]) throws {
+        if let unknown = object.keys.sorted().first(where: { !accepted.contains($0) }) {
+            throw APIError.badRequest("Unknown field `\(unknown)`; accepted: \(accepted.joined(separator: ", ")).",
+                                      code: "unknown_field")
+        }
     }
 }
 

@@ -10,6 +10,7 @@ struct MediaRoutes {
     let database: Database
     let storage: any OriginStorage
     let ingest: IngestService
+    let attachments: AttachmentService
     let presenter: AssetPresenter
     let temporaryDirectory: String
     let maxUploadBytes: Int64
@@ -41,17 +42,37 @@ struct MediaRoutes {
             throw APIError.badRequest("The form has no file part; send the image as a `file` field with a filename.",
                                       code: "missing_file")
         }
-        let accepted: Set<String> = ["title", "description", "tags"]
+        let accepted = ["title", "description", "tags", "ownerType", "ownerId", "role"]
         if let unknown = form.fields.keys.sorted().first(where: { !accepted.contains($0) }) {
-            throw APIError.badRequest("Unknown form field `\(unknown)`; accepted: file, title, description, tags.",
+            throw APIError.badRequest("Unknown form field `\(unknown)`; accepted: file, \(accepted.joined(separator: ", ")).",
                                       code: "unknown_field")
         }
         let ingestRequest = IngestRequest(
             userId: userId, source: .upload, title: try AssetDetails.title(form.fields["title"]),
             description: try AssetDetails.description(form.fields["description"]),
             tags: try AssetDetails.tags(formField: form.fields["tags"]), originalFilename: sink.filename)
+        // Upload and attach in one request: the owner is checked before anything is stored.
+        let ownerFields = ["ownerType", "ownerId", "role"].map { form.fields[$0] }
+        var target: AttachmentTarget?
+        if ownerFields.contains(where: { $0 != nil }) {
+            guard let type = ownerFields[0], let id = ownerFields[1], let role = ownerFields[2] else {
+                throw APIError.unprocessable("To attach on upload, send all of ownerType, ownerId and role.",
+                                             code: "incomplete_owner")
+            }
+            target = try AttachmentTarget(ownerType: type, ownerId: id, role: role)
+            try AttachmentRoutes.mapFailures { try attachments.requireOwner(target!.ownerType, id: id, userId: userId) }
+        }
         let (asset, variants) = try ingest.ingest(file, ingestRequest)
-        return try .json(AssetRepresentation(asset, variants: variants, delivery: presenter.delivery), status: 201)
+        let representation = AssetRepresentation(asset, variants: variants, delivery: presenter.delivery)
+        guard let target else { return try .json(representation, status: 201) }
+        let outcome = try AttachmentRoutes.mapFailures {
+            try attachments.attach(assetId: asset.id, userId: userId, ownerType: target.ownerType,
+                                   ownerId: target.ownerId, role: target.role)
+        }
+        guard case .created(let attachment) = outcome else { throw APIError.internalError }
+        return try .json(UploadedAndAttached(asset: representation,
+                                             attachment: AttachmentRepresentation(attachment, asset: representation)),
+                         status: 201)
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -108,11 +129,9 @@ struct MediaRoutes {
     func update(_ request: HTTPRequest) throws -> HTTPResponse {
         let userId = try identity.userId(of: request)
         let asset = try ownedAsset(request, userId: userId)
-        let body = try request.jsonObject()
-        let accepted: Set<String> = ["title", "description", "tags"]
-        if let unknown = body.keys.sorted().first(where: { !accepted.contains($0) }) {
-            throw APIError.badRequest("Unknown field `\(unknown)`; accepted: title, description, tags.", code: "unknown_field")
-        }
+        let json = try request.jsonBody()
+        try json.requireOnly(["title", "description", "tags"])
+        let body = json.object
         // Absent: unchanged; null: cleared.
         func text(_ name: String) throws -> String?? {
             guard let value = body[name] else { return .none }
@@ -162,6 +181,20 @@ struct MediaRoutes {
     }
 }
 
+/// An upload that was also attached: the asset, with an `attachment` field.
+struct UploadedAndAttached: Encodable {
+    let asset: AssetRepresentation
+    let attachment: AttachmentRepresentation
+
+    enum CodingKeys: String, CodingKey { case attachment }
+
+    func encode(to encoder: Encoder) throws {
+        try asset.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(attachment.withoutAsset, forKey: .attachment)
+    }
+}
+
 /// The upload's file part, streamed to a staged temp file; a second file part is refused.
 struct UploadSink: FilePartSink {
     let directory: String
@@ -186,5 +219,11 @@ struct UploadSink: FilePartSink {
         try file?.append(bytes)
     }
 
-    mutating func end() throws {}
+    /// A browser sends an empty file input as a part with `filename=""` and no bytes: no file.
+    mutating func end() throws {
+        if filename == "", let staged = file, staged.byteCount == 0 {
+            file = nil
+            filename = nil
+        }
+    }
 }

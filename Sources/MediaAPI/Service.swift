@@ -17,14 +17,19 @@ public enum Service {
         let identity = Identity(mode: configuration.auth, jwtSecret: configuration.jwtSecret)
         let ingest = IngestService(database: database, storage: storage,
                                    processor: ImageProcessor(maxPixels: configuration.maxPixels))
+        let attachments = AttachmentService(database: database,
+                                            registry: try OwnersRegistry(contentsOf: configuration.ownersFile))
+        let presenter = AssetPresenter(variants: VariantRepository(database: database), delivery: delivery)
         var router = Router()
         OperationsRoutes(scoreboard: scoreboard, checks: ["database": { databaseState(database) }])
             .register(in: &router, debugEndpoints: configuration.debugEndpoints)
-        MediaRoutes(identity: identity, database: database, storage: storage, ingest: ingest,
-                    presenter: AssetPresenter(variants: VariantRepository(database: database), delivery: delivery),
-                    temporaryDirectory: storage.temporaryDirectory, maxUploadBytes: configuration.maxUploadBytes)
+        MediaRoutes(identity: identity, database: database, storage: storage, ingest: ingest, attachments: attachments,
+                    presenter: presenter, temporaryDirectory: storage.temporaryDirectory,
+                    maxUploadBytes: configuration.maxUploadBytes)
             .register(in: &router)
-        return Application(router: router)
+        AttachmentRoutes(identity: identity, database: database, service: attachments, presenter: presenter)
+            .register(in: &router)
+        return Application(router: router, statementsExecuted: { database.statementsExecuted })
     }
 
     static func databaseState(_ database: Database) -> String {

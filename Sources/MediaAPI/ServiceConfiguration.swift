@@ -32,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     public var baseURL: String
     public var maxUploadBytes: Int64
     public var maxPixels: Int
+    /// Loaded by the commands that need it (serve validates it at start).
+    public var ownersFile: String
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -46,6 +48,7 @@ public struct ServiceConfiguration: Sendable {
         ("MEDIA_STOP_TIMEOUT", "30s", "how long a graceful stop waits for in-flight requests"),
         ("MEDIA_AUTH", "nginx", "identity: nginx (MEDIA_USER_ID param), jwt (HS256 bearer), dev (X-User-Id header)"),
         ("MEDIA_JWT_SECRET", "(required with MEDIA_AUTH=jwt)", "HS256 key of the bearer tokens, at least 32 bytes"),
+        ("MEDIA_OWNERS_FILE", "/etc/media-server/owners.json", "owners registry: one SQL query per owner type against the host tables (see prisma-compat/owners.json)"),
         ("MEDIA_STORAGE_ROOT", "/var/lib/media-server/uploads", "absolute folder of the local origin storage (nginx serves it at /uploads/)"),
         ("MEDIA_BASE_URL", "/uploads", "URL prefix of stored files in responses (public delivery)"),
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
@@ -93,6 +96,9 @@ public struct ServiceConfiguration: Sendable {
             return number * scale
         }
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
+        ownersFile = reader.value("MEDIA_OWNERS_FILE", default: "/etc/media-server/owners.json") {
+            $0.hasPrefix("/") ? $0 : nil
+        }
         debugEndpoints = reader.value("MEDIA_DEBUG_ENDPOINTS", default: false) {
             switch $0 { case "1", "true", "yes": return true; case "0", "false", "no": return false; default: return nil }
         }

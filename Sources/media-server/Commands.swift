@@ -20,6 +20,11 @@ enum Commands {
                      spawn-fcgi, or systemd socket activation)
       check-schema   compare the live database with the schema this version needs; one
                      line per difference, exit status 1 if there is any
+      explain-library USER_ID [CURSOR]
+                     the database's plan (EXPLAIN) for one page of a user's library
+      gc [--dry-run] remove storage objects of no live asset, temp files older than an hour
+                     and assets an ingest abandoned in pending/processing (its worker died);
+                     --dry-run lists them without removing anything
       help           this text
 
     Signals to `serve`: SIGTERM/SIGQUIT/SIGINT stop gracefully (in-flight requests finish),
@@ -33,6 +38,8 @@ enum Commands {
         case "serve": return serve()
         case "worker": return worker()
         case "check-schema": return checkSchema()
+        case "explain-library": return explainLibrary(arguments)
+        case "gc": return collectGarbage(dryRun: arguments.contains("--dry-run"))
         case "help", "--help", "-h":
             print(helpText())
             return 0
@@ -87,6 +94,12 @@ enum Commands {
         } catch {
             FileHandle.standardError.write(Data("media-server: MEDIA_STORAGE_ROOT=\(configuration.storageRoot): \(error)\n".utf8))
             return 1
+        }
+        do {
+            _ = try OwnersRegistry(contentsOf: configuration.ownersFile)
+        } catch {
+            FileHandle.standardError.write(Data("media-server: \(error)\n".utf8))
+            return 78
         }
         if configuration.auth == .dev {
             Log.warning("auth.dev_mode", ["message": "MEDIA_AUTH=dev: the X-User-Id header is trusted; local stack only, never in production"])
@@ -167,6 +180,52 @@ enum Commands {
         } catch {
             FileHandle.standardError.write(Data("media-server check-schema: \(error)\n".utf8))
             return 2
+        }
+    }
+
+    static func explainLibrary(_ arguments: [String]) -> Int32 {
+        guard let userId = arguments.first else {
+            FileHandle.standardError.write(Data("usage: media-server explain-library USER_ID [CURSOR]\n".utf8))
+            return 64
+        }
+        let configuration = loadConfiguration()
+        var query = LibraryQuery(userId: userId)
+        if arguments.count > 1 {
+            guard let cursor = LibraryCursor(token: arguments[1]) else {
+                FileHandle.standardError.write(Data("media-server explain-library: not a library cursor\n".utf8))
+                return 64
+            }
+            query.after = cursor
+        }
+        do {
+            let plan = try AssetRepository(database: Database(configuration: configuration.database)).explainLibrary(query)
+            plan.forEach { print($0) }
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("media-server explain-library: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    static func collectGarbage(dryRun: Bool) -> Int32 {
+        let configuration = loadConfiguration()
+        do {
+            let collector = GarbageCollector(
+                database: Database(configuration: configuration.database),
+                storage: try LocalOriginStorage(root: configuration.storageRoot),
+                owners: try OwnersRegistry(contentsOf: configuration.ownersFile),
+                // No ingest outlives the request time limit; generous margin for jobs.
+                abandonedAfter: max(2 * Double(configuration.requestTimeoutMilliseconds) / 1000, 600))
+            var count = 0
+            try collector.run(remove: !dryRun) { finding in
+                count += 1
+                print("\(dryRun ? "would remove" : "removed") \(finding.kind.rawValue): \(finding.subject)")
+            }
+            print("gc: \(count) \(dryRun ? "found (dry run, nothing removed)" : "removed")")
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("media-server gc: \(error)\n".utf8))
+            return 1
         }
     }
 

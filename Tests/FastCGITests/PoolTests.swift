@@ -223,6 +223,8 @@ final class PoolTests: XCTestCase {
         let socketPath = directory + "/worker.sock"
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MEDIA_") }
         environment["DATABASE_URL"] = TestEnvironment.databaseURL
+        environment["MEDIA_STORAGE_ROOT"] = directory + "/uploads"
+        environment["MEDIA_OWNERS_FILE"] = TestEnvironment.repository.path + "/prisma-compat/owners.json"
         let process = try ChildProcess("/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0600", "--",
                                                                TestEnvironment.binary, "worker"],
                                        environment: environment)

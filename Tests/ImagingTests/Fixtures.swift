@@ -5,11 +5,14 @@ import XCTest
 /// Test images, made at test time with the libvips and ImageMagick command-line tools
 /// (or byte by byte where a tool cannot express the case) into one temp directory.
 enum Fixtures {
-    static let directory: String = {
+    /// Made again on demand, as each test class removes it when it ends.
+    static var directory: String {
         let path = NSTemporaryDirectory() + "imaging-tests-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
-    }()
+    }
+
+    static func removeAll() { try? FileManager.default.removeItem(atPath: directory) }
 
     static func path(_ name: String) -> String { directory + "/" + name }
 

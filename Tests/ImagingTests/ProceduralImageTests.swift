@@ -2,6 +2,11 @@
 import XCTest
 
 final class ProceduralImageTests: XCTestCase {
+    override class func tearDown() {
+        Fixtures.removeAll()
+        super.tearDown()
+    }
+
     func testSameRequestGivesTheSamePNG() throws {
         let first = try ProceduralImage.render(prompt: "a lighthouse at dusk", seed: 42, width: 256, height: 192)
         let second = try ProceduralImage.render(prompt: "a lighthouse at dusk", seed: 42, width: 256, height: 192)

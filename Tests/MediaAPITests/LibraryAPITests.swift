@@ -242,6 +242,51 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertEqual(temporary, [], "no temp file")
     }
 
+    func testGarbageCollectionFindsOrphansStaleTempFilesAndAbandonedIngests() throws {
+        let root = stack.runDirectory + "/uploads"
+        let live = try upload(alice, file: try Fixtures.bytes(Fixtures.jpeg(width: 64, height: 48)))
+        XCTAssertEqual(live.status, 201)
+        let liveId = try XCTUnwrap(live.json()["id"] as? String)
+
+        let orphanId = "corphan\(UInt64.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))"
+        let orphanFolder = "\(root)/\(alice)/\(orphanId)/original"
+        try FileManager.default.createDirectory(atPath: orphanFolder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: orphanFolder + "/lost.jpg", contents: Data([1, 2, 3]))
+        let staleTemp = root + "/.tmp/upload-stale", freshTemp = root + "/.tmp/upload-fresh"
+        _ = FileManager.default.createFile(atPath: staleTemp, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: freshTemp, contents: Data([1]))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: staleTemp)
+        defer { try? FileManager.default.removeItem(atPath: freshTemp) }
+        let database = Database(configuration: try ConnectionConfiguration(url: XCTUnwrap(TestEnvironment.databaseURL)))
+        let abandonedId = "cabandoned\(UInt64.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))"
+        try database.execute("""
+            INSERT INTO `MediaAsset` (`id`, `userId`, `type`, `mimeType`, `sizeBytes`, `storageKey`, `status`, `updatedAt`)
+            VALUES (?, ?, 'image', 'image/png', 1, 'k', 'processing', NOW(3) - INTERVAL 1 DAY)
+            """, [abandonedId, alice])
+
+        var environment = stack.environment()
+        for (key, value) in TestEnvironment.stackSettings where environment[key] == nil { environment[key] = value }
+        environment["MEDIA_STORAGE_ROOT"] = root
+        let dryRun = try runProcess(TestEnvironment.binary, ["gc", "--dry-run"], environment: environment)
+        XCTAssertEqual(dryRun.status, 0, dryRun.text)
+        XCTAssertTrue(dryRun.text.contains("would remove orphan-objects: \(alice)/\(orphanId)/"), dryRun.text)
+        XCTAssertTrue(dryRun.text.contains("would remove stale-temp-file: .tmp/upload-stale"), dryRun.text)
+        XCTAssertTrue(dryRun.text.contains("would remove abandoned-ingest: \(alice)/\(abandonedId)"), dryRun.text)
+        XCTAssertFalse(dryRun.text.contains(liveId), dryRun.text)
+        XCTAssertFalse(dryRun.text.contains("upload-fresh"), dryRun.text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: orphanFolder + "/lost.jpg"), "a dry run removes nothing")
+
+        let collected = try runProcess(TestEnvironment.binary, ["gc"], environment: environment)
+        XCTAssertEqual(collected.status, 0, collected.text)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/\(alice)/\(orphanId)"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: staleTemp))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: freshTemp))
+        XCTAssertNil(try database.queryOne("SELECT `id` FROM `MediaAsset` WHERE `id` = ?", [abandonedId]))
+        XCTAssertEqual(try get("/api/media/\(liveId)", as: alice).status, 200, "the live asset is untouched")
+        let original = (live.json()["variants"] as? [[String: Any]])?.first?["url"] as? String ?? ""
+        XCTAssertEqual(try http.get(URL(string: original)!.path).status, 200)
+    }
+
     func testHostileFilenamesBecomeSafeSlugs() throws {
         let jpeg = try Fixtures.bytes(Fixtures.jpeg(width: 64, height: 48))
         for filename in ["../../etc/passwd.jpg", "a\u{0}b.jpg", String(repeating: "ü", count: 300) + ".jpg", ".htaccess"] {

@@ -24,7 +24,8 @@ int media_vips_init(const char *argv0, int concurrency, media_vips_warning_handl
 char *media_vips_take_error(void);
 
 /* The nickname of the file loader libvips would pick for `path` ("jpegload", ...),
- * or NULL if no loader that is not blocked accepts it. Sniffs the file's bytes. */
+ * or NULL if none accepts it. Sniffs the file's bytes. In 8.14.1 this can name a
+ * blocked loader ("svgload"): blocking only takes effect when the loader runs. */
 const char *media_vips_find_loader(const char *path);
 
 /* Opens `path` reading the header only: pixels are decoded only when something asks
@@ -33,11 +34,16 @@ VipsImage *media_vips_open_header(const char *path);
 
 /* One downsizing thumbnail of the first page or frame, fitting max_side x max_side,
  * never upscaled, auto-rotated, in 8-bit sRGB. Decoding happens lazily, so corrupt
- * pixel data fails at save time (fail_on = error). */
-VipsImage *media_vips_thumbnail(const char *path, int max_side);
+ * pixel data fails at save time (fail_on = error).
+ * Pass has_profile when the file embeds an ICC profile: only then is export_profile
+ * "srgb" set. In 8.14.1 setting it on an untagged image routes the pixels through
+ * libvips' own sRGB -> Lab conversion and shifts saturated colours (pure blue comes
+ * out as 85,15,253); untagged RGB is sRGB already. */
+VipsImage *media_vips_thumbnail(const char *path, int max_side, gboolean has_profile);
 
 /* A copy without exif-*, xmp-data, iptc-data, icc-profile-data and orientation:
- * webpsave in 8.14.1 embeds them even with strip set. */
+ * webpsave in 8.14.1 embeds them even with strip set. (It still writes a fresh EXIF
+ * block of its own; the Swift side drops that chunk from the WebP container.) */
 VipsImage *media_vips_without_metadata(VipsImage *in);
 
 /* Encodes as WebP at `quality` (1...100); *buffer is freed with g_free. */

@@ -50,6 +50,30 @@ public struct AssetRepository {
 
     /// One library page, plus the cursor of the next page when there is one.
     public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
+        let (sql, arguments, limit) = libraryStatement(query)
+        var assets = try database.query(sql, arguments).map(MediaAsset.init(row:))
+        var next: LibraryCursor?
+        if assets.count > limit {
+            assets.removeLast()
+            next = assets.last.map { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
+        }
+        return (assets, next)
+    }
+
+    /// The server's plan for a library query (`EXPLAIN`), one line per row, for DBAs and
+    /// the benchmark: it must be a range on `MediaAsset_userId_deletedAt_createdAt_id_idx`.
+    public func explainLibrary(_ query: LibraryQuery) throws -> [String] {
+        let (sql, arguments, _) = libraryStatement(query)
+        return try database.query("EXPLAIN " + sql, arguments).map { row in
+            try ["select_type", "table", "type", "possible_keys", "key", "key_len", "rows", "Extra"].map { column in
+                "\(column)=\(try row.get(column, as: String?.self) ?? "NULL")"
+            }.joined(separator: " ")
+        }
+    }
+
+    /// Newest first, keyset-paginated; fetches one row more than the page to know if
+    /// another page follows.
+    private func libraryStatement(_ query: LibraryQuery) -> (String, [any DatabaseValueConvertible], Int) {
         var conditions = ["`userId` = ?", "`deletedAt` IS NULL", "`status` = 'ready'"]
         var arguments: [any DatabaseValueConvertible] = [query.userId]
         if let type = query.type {
@@ -72,18 +96,12 @@ public struct AssetRepository {
         }
         let limit = max(1, min(query.limit, 1000))
         arguments.append(limit + 1)
-        let rows = try database.query("""
+        let sql = """
             SELECT \(MediaAsset.columns) FROM `MediaAsset`
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
-            """, arguments)
-        var assets = try rows.map(MediaAsset.init(row:))
-        var next: LibraryCursor?
-        if assets.count > limit {
-            assets.removeLast()
-            next = assets.last.map { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
-        }
-        return (assets, next)
+            """
+        return (sql, arguments, limit)
     }
 
     public func updateStatus(id: String, to status: MediaStatus, at date: Date = .databaseNow) throws {
@@ -142,14 +160,17 @@ public struct AssetRepository {
             """, [date]).map(MediaAsset.init(row:))
     }
 
-    /// Which of these ids are live (not deleted) assets: storage objects of any other are orphans.
+    /// Which of these ids are assets whose files must stay: not deleted and not failed
+    /// (an ingest in progress inserts its row before it stores anything).
     public func liveIds(_ ids: [String]) throws -> Set<String> {
         let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
         guard !wellFormed.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
-        let rows = try database.query("SELECT `id`, `deletedAt` FROM `MediaAsset` WHERE `id` IN (\(placeholders))",
-                                      wellFormed)
-        return Set(try rows.filter { try $0.get("deletedAt", as: Date?.self) == nil }.map { try $0.get("id") })
+        let rows = try database.query("""
+            SELECT `id` FROM `MediaAsset`
+            WHERE `id` IN (\(placeholders)) AND `deletedAt` IS NULL AND `status` <> 'failed'
+            """, wellFormed)
+        return Set(try rows.map { try $0.get("id") })
     }
 
     /// Removes a row outright (an ingest that failed before the asset was ever ready).

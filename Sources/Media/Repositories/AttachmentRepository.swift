@@ -24,20 +24,98 @@ public struct AttachmentRepository {
             """, [id, userId]).map(MediaAttachment.init(row:))
     }
 
-    /// An owner's attachments in display order (role, then sortOrder).
-    public func attachments(ownerType: MediaOwnerType, ownerId: String, userId: String,
+    /// The attachments of one or many owners of a type (one query), in display order:
+    /// role, then position.
+    public func attachments(ownerType: MediaOwnerType, ownerIds: [String], userId: String,
                             role: MediaRole? = nil) throws -> [MediaAttachment] {
+        let ids = Array(Set(ownerIds))
+        guard !ids.isEmpty else { return [] }
         var sql = """
             SELECT \(MediaAttachment.columns) FROM `MediaAttachment`
-            WHERE `ownerType` = ? AND `ownerId` = ? AND `userId` = ?
+            WHERE `ownerType` = ? AND `ownerId` IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))
+                AND `userId` = ?
             """
-        var arguments: [any DatabaseValueConvertible] = [ownerType.rawValue, ownerId, userId]
+        var arguments: [any DatabaseValueConvertible] = [ownerType.rawValue]
+        arguments += ids as [any DatabaseValueConvertible]
+        arguments.append(userId)
         if let role {
             sql += " AND `role` = ?"
             arguments.append(role.rawValue)
         }
-        sql += " ORDER BY `role`, `sortOrder`, `createdAt`, `id`"
+        sql += " ORDER BY `ownerId`, `role`, `sortOrder`, `createdAt`, `id`"
         return try database.query(sql, arguments).map(MediaAttachment.init(row:))
+    }
+
+    /// The attachment of an asset to an owner in a role (the unique key).
+    public func find(assetId: String, ownerType: MediaOwnerType, ownerId: String,
+                     role: MediaRole) throws -> MediaAttachment? {
+        try database.queryOne("""
+            SELECT \(MediaAttachment.columns) FROM `MediaAttachment`
+            WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ? AND `assetId` = ?
+            """, [ownerType.rawValue, ownerId, role.rawValue, assetId]).map(MediaAttachment.init(row:))
+    }
+
+    /// One past the last position in an owner's role: where a new item goes.
+    public func nextSortOrder(ownerType: MediaOwnerType, ownerId: String, role: MediaRole) throws -> Int {
+        try database.queryOne("""
+            SELECT COALESCE(MAX(`sortOrder`) + 1, 0) AS next FROM `MediaAttachment`
+            WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ?
+            """, [ownerType.rawValue, ownerId, role.rawValue])?.get("next", as: Int.self) ?? 0
+    }
+
+    public func deleteRole(_ role: MediaRole, ownerType: MediaOwnerType, ownerId: String, userId: String) throws {
+        try database.execute("""
+            DELETE FROM `MediaAttachment` WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ? AND `userId` = ?
+            """, [ownerType.rawValue, ownerId, role.rawValue, userId])
+    }
+
+    /// New positions, in one statement.
+    public func setSortOrders(_ positions: [(id: String, sortOrder: Int)], userId: String) throws {
+        guard !positions.isEmpty else { return }
+        var cases = ""
+        var arguments: [any DatabaseValueConvertible] = []
+        for (id, sortOrder) in positions {
+            cases += " WHEN ? THEN ?"
+            arguments += [id, sortOrder] as [any DatabaseValueConvertible]
+        }
+        arguments += positions.map(\.id) as [any DatabaseValueConvertible]
+        arguments.append(userId)
+        try database.execute("""
+            UPDATE `MediaAttachment` SET `sortOrder` = CASE `id`\(cases) END
+            WHERE `id` IN (\(Array(repeating: "?", count: positions.count).joined(separator: ", "))) AND `userId` = ?
+            """, arguments)
+    }
+
+    /// Position and meta, as PATCH changes them (nil leaves a field as it is).
+    public func update(id: String, userId: String, sortOrder: Int?, meta: JSONText??) throws -> Bool {
+        var assignments: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let sortOrder {
+            assignments.append("`sortOrder` = ?")
+            arguments.append(sortOrder)
+        }
+        if let meta {
+            assignments.append("`meta` = ?")
+            arguments.append(meta)
+        }
+        guard !assignments.isEmpty else { return try find(id: id, userId: userId) != nil }
+        arguments += [id, userId] as [any DatabaseValueConvertible]
+        return try database.execute("""
+            UPDATE `MediaAttachment` SET \(assignments.joined(separator: ", ")) WHERE `id` = ? AND `userId` = ?
+            """, arguments) > 0 || find(id: id, userId: userId) != nil
+    }
+
+    /// Every (owner type, owner id, user) that has attachments, for garbage collection.
+    public func owners() throws -> [(type: MediaOwnerType, ownerId: String, userId: String)] {
+        try database.query("SELECT DISTINCT `ownerType`, `ownerId`, `userId` FROM `MediaAttachment`").map { row in
+            (try row.enumValue("ownerType"), try row.get("ownerId"), try row.get("userId"))
+        }
+    }
+
+    public func deleteOwner(_ type: MediaOwnerType, ownerId: String, userId: String) throws {
+        try database.execute("""
+            DELETE FROM `MediaAttachment` WHERE `ownerType` = ? AND `ownerId` = ? AND `userId` = ?
+            """, [type.rawValue, ownerId, userId])
     }
 
     /// Removes every attachment of an asset (when the asset is deleted).

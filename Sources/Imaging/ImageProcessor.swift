@@ -51,14 +51,17 @@ public struct ImageProcessor: Sendable {
         guard let thumbnail = VipsImageHandle(thumbnailed) else {
             throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
         }
-        guard let stripped = VipsImageHandle(media_vips_without_metadata(thumbnail.pointer)) else {
+        // Pixels are decoded here, so damage in the data (fail_on) surfaces here.
+        guard let decoded = VipsImageHandle(media_vips_decode(thumbnail.pointer)) else {
+            throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
+        }
+        guard let stripped = VipsImageHandle(media_vips_without_metadata(decoded.pointer)) else {
             throw ImagingError.processingFailed("cannot copy image: \(Vips.takeError())")
         }
         var buffer: UnsafeMutableRawPointer?
         var length = 0
-        // Pixels are decoded here, so damage in the data (fail_on) surfaces here too.
         guard media_vips_webp_save(stripped.pointer, Int32(quality), &buffer, &length) == 0, let buffer else {
-            throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
+            throw ImagingError.processingFailed("cannot encode WebP: \(Vips.takeError())")
         }
         defer { g_free(buffer) }
         guard let bytes = WebPContainer.removingMetadata(from: Array(UnsafeRawBufferPointer(start: buffer, count: length))) else {

@@ -1,6 +1,7 @@
 import FastCGI
 import Hashing
 import Foundation
+import Media
 import ServerLog
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +12,9 @@ import Glibc
 struct OperationsRoutes {
     let scoreboard: Scoreboard
     let checks: [String: () -> String]
+    /// Generation jobs of the last 24 hours per provider and outcome (from the jobs table,
+    /// so every worker reports the same host-wide figures); nil when the database is down.
+    let generationMetrics: () -> [JobRepository.ProviderMetric]?
 
     func register(in router: inout Router, debugEndpoints: Bool) {
         router.add("GET", "/api/media/_ping") { _ in
@@ -64,6 +68,7 @@ struct OperationsRoutes {
         let restarts: UInt64
         let timeLimitKills: UInt64
         let checks: [String: String]
+        let generation: [JobRepository.ProviderMetric]?
         let workers: [Worker]
     }
 
@@ -84,6 +89,7 @@ struct OperationsRoutes {
             restarts: pool.restarts,
             timeLimitKills: pool.timeLimitKills,
             checks: checks.mapValues { $0() },
+            generation: generationMetrics(),
             workers: pool.workers.map { worker in
                 let busy = worker.requestDurationMilliseconds != nil
                 return Status.Worker(pid: worker.pid, state: worker.state, startedAt: date(worker.startedAtMilliseconds),

@@ -32,6 +32,17 @@ public struct ServiceConfiguration: Sendable {
     public var baseURL: String
     public var maxUploadBytes: Int64
     public var maxPixels: Int
+    public var generationProvider: String
+    public var generationConcurrency: Int
+    public var generationMaxAttempts: Int
+    public var generationStaleAfterMilliseconds: Int64
+    public var openAIBaseURL: String
+    public var openAIKey: String
+    public var openAIModel: String
+    public var openAITimeoutMilliseconds: Int64
+    public var openAIMaxAttempts: Int
+    public var openAIBackoffMilliseconds: Int64
+    public var debugGenerationPauseMilliseconds: Int64
     /// Loaded by the commands that need it (serve validates it at start).
     public var ownersFile: String
 
@@ -53,6 +64,17 @@ public struct ServiceConfiguration: Sendable {
         ("MEDIA_BASE_URL", "/uploads", "URL prefix of stored files in responses (public delivery)"),
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
         ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
+        ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
+        ("MEDIA_GENERATION_CONCURRENCY", "2", "generation jobs running at once, host-wide"),
+        ("MEDIA_GENERATION_MAX_ATTEMPTS", "3", "runs of one job before it fails (a worker dying mid-job costs one)"),
+        ("MEDIA_GENERATION_STALE_AFTER", "30s", "a running job whose heartbeat is older belongs to a dead worker and is reclaimed"),
+        ("MEDIA_OPENAI_BASE_URL", "https://api.openai.com", "base URL of the OpenAI-compatible images API"),
+        ("MEDIA_OPENAI_API_KEY", "(none)", "bearer key for the images API"),
+        ("MEDIA_OPENAI_MODEL", "gpt-image-1", "model name sent to the images API"),
+        ("MEDIA_OPENAI_TIMEOUT", "120s", "per HTTP request to the images API"),
+        ("MEDIA_OPENAI_MAX_ATTEMPTS", "4", "tries per job on 429/5xx/timeouts/connection failures"),
+        ("MEDIA_OPENAI_BACKOFF", "1s", "first retry delay, doubled each retry (Retry-After wins, capped at 30s)"),
+        ("MEDIA_DEBUG_GENERATION_PAUSE", "0", "tests only (with MEDIA_DEBUG_ENDPOINTS=1): pause after the provider's bytes are saved"),
         ("MEDIA_DEBUG_ENDPOINTS", "0", "1 enables /api/media/_debug/* (tests only: sleep, echo)"),
     ]
 
@@ -98,6 +120,24 @@ public struct ServiceConfiguration: Sendable {
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
         ownersFile = reader.value("MEDIA_OWNERS_FILE", default: "/etc/media-server/owners.json") {
             $0.hasPrefix("/") ? $0 : nil
+        }
+        generationProvider = reader.value("MEDIA_GENERATION_PROVIDER", default: "procedural") {
+            ["procedural", "openai"].contains($0) ? $0 : nil
+        }
+        generationConcurrency = reader.integer("MEDIA_GENERATION_CONCURRENCY", default: 2, range: 1...256) ?? 2
+        generationMaxAttempts = reader.integer("MEDIA_GENERATION_MAX_ATTEMPTS", default: 3, range: 1...20) ?? 3
+        generationStaleAfterMilliseconds = reader.duration("MEDIA_GENERATION_STALE_AFTER", default: 30_000)
+        openAIBaseURL = reader.value("MEDIA_OPENAI_BASE_URL", default: "https://api.openai.com") {
+            $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil
+        }
+        openAIKey = environment["MEDIA_OPENAI_API_KEY"] ?? ""
+        openAIModel = reader.value("MEDIA_OPENAI_MODEL", default: "gpt-image-1") { $0 }
+        openAITimeoutMilliseconds = reader.duration("MEDIA_OPENAI_TIMEOUT", default: 120_000)
+        openAIMaxAttempts = reader.integer("MEDIA_OPENAI_MAX_ATTEMPTS", default: 4, range: 1...10) ?? 4
+        openAIBackoffMilliseconds = reader.duration("MEDIA_OPENAI_BACKOFF", default: 1_000)
+        debugGenerationPauseMilliseconds = reader.duration("MEDIA_DEBUG_GENERATION_PAUSE", default: 0)
+        if generationStaleAfterMilliseconds < 2_000 {
+            reader.problems.append("MEDIA_GENERATION_STALE_AFTER: at least 2s (heartbeats are a few seconds apart)")
         }
         debugEndpoints = reader.value("MEDIA_DEBUG_ENDPOINTS", default: false) {
             switch $0 { case "1", "true", "yes": return true; case "0", "false", "no": return false; default: return nil }

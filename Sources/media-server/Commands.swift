@@ -151,9 +151,10 @@ enum Commands {
             slotIndex = 0
         }
         let application: Application
+        let runner: GenerationRunner
         do {
-            application = try Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
-                                                      database: Database(configuration: configuration.database))
+            (application, runner) = try Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
+                                                                database: Database(configuration: configuration.database))
         } catch {
             Log.error("worker.start_failed", ["error": .string(String(describing: error))])
             return 1
@@ -163,6 +164,9 @@ enum Commands {
                                  slowRequestMilliseconds: configuration.slowRequestMilliseconds),
             slot: WorkerSlot(board: scoreboard, index: slotIndex))
         let reason = worker.run(application)
+        // A job in progress finishes if it can; otherwise its lease goes stale and another
+        // worker reclaims it.
+        runner.stop(timeout: Double(configuration.stopTimeoutMilliseconds) / 1000 / 2)
         Log.info("worker.exiting", ["reason": .string(reason.rawValue), "requests": LogValue(worker.requestsServed)])
         return reason == .acceptFailed ? 1 : 0
     }

@@ -34,12 +34,17 @@ VipsImage *media_vips_open_header(const char *path);
 
 /* One downsizing thumbnail of the first page or frame, fitting max_side x max_side,
  * never upscaled, auto-rotated, in 8-bit sRGB. Decoding happens lazily, so corrupt
- * pixel data fails at save time (fail_on = error).
+ * pixel data (fail_on = error) fails later, in media_vips_decode.
  * Pass has_profile when the file embeds an ICC profile: only then is export_profile
  * "srgb" set. In 8.14.1 setting it on an untagged image routes the pixels through
  * libvips' own sRGB -> Lab conversion and shifts saturated colours (pure blue comes
  * out as 85,15,253); untagged RGB is sRGB already. */
 VipsImage *media_vips_thumbnail(const char *path, int max_side, gboolean has_profile);
+
+/* The image's pixels computed into memory; NULL when decoding fails. Variants are
+ * decoded before they are encoded because webpsave in 8.14.1 leaks about 0.5 MB when
+ * the pipeline under it fails (a truncated upload); a failure here leaks nothing. */
+VipsImage *media_vips_decode(VipsImage *in);
 
 /* A copy without exif-*, xmp-data, iptc-data, icc-profile-data and orientation:
  * webpsave in 8.14.1 embeds them even with strip set. (It still writes a fresh EXIF

@@ -50,4 +50,120 @@ public struct JobRepository {
         }
         return (jobs, next)
     }
+
+    // MARK: - The runner's side
+
+    /// Claims the oldest queued job for this runner, unless `limit` jobs already run
+    /// host-wide. SKIP LOCKED lets runners in other workers claim other jobs at the same
+    /// time; a named lock makes the count-then-claim exact across them.
+    public func claimNext(limit: Int, liveSince: Date, now: Date = .databaseNow) throws -> MediaGenerationJob? {
+        let acquired = try database.queryOne("SELECT GET_LOCK('media-generation-claim', 2) AS acquired")?
+            .get("acquired", as: Int?.self)
+        guard acquired == 1 else { return nil }
+        defer { _ = try? database.query("SELECT RELEASE_LOCK('media-generation-claim')") }
+        return try database.inTransaction {
+            let running = try database.queryOne("""
+                SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = 'running' AND `updatedAt` >= ?
+                """, [liveSince])?.get("running", as: Int.self) ?? 0
+            guard running < limit else { return nil }
+            guard var job = try database.queryOne("""
+                SELECT \(MediaGenerationJob.columns) FROM `MediaGenerationJob`
+                WHERE `status` = 'queued' ORDER BY `createdAt`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED
+                """).map(MediaGenerationJob.init(row:)) else { return nil }
+            try database.execute("""
+                UPDATE `MediaGenerationJob` SET `status` = 'running', `attempts` = `attempts` + 1, `startedAt` = ?,
+                    `updatedAt` = ? WHERE `id` = ?
+                """, [now, now, job.id])
+            job.status = .running
+            job.attempts += 1
+            job.startedAt = now
+            job.updatedAt = now
+            return job
+        }
+    }
+
+    /// The lease: a running job whose `updatedAt` goes stale belongs to a dead runner.
+    public func heartbeat(id: String, now: Date = .databaseNow) throws {
+        try database.execute("UPDATE `MediaGenerationJob` SET `updatedAt` = ? WHERE `id` = ? AND `status` = 'running'",
+                             [now, id])
+    }
+
+    /// Running jobs whose heartbeat stopped before `staleBefore`: queued again while
+    /// attempts remain, else failed with the reason. Returns (requeued, failed) ids.
+    public func reclaimStale(staleBefore: Date, maxAttempts: Int,
+                             now: Date = .databaseNow) throws -> (requeued: [String], failed: [String]) {
+        try database.inTransaction {
+            let stale = try database.query("""
+                SELECT `id`, `attempts` FROM `MediaGenerationJob`
+                WHERE `status` = 'running' AND `updatedAt` < ? FOR UPDATE SKIP LOCKED
+                """, [staleBefore]).map { (try $0.get("id", as: String.self), try $0.get("attempts", as: Int.self)) }
+            var requeued: [String] = [], failed: [String] = []
+            for (id, attempts) in stale {
+                if attempts < maxAttempts {
+                    try database.execute("""
+                        UPDATE `MediaGenerationJob` SET `status` = 'queued', `error` = ?, `updatedAt` = ? WHERE `id` = ?
+                        """, ["attempt \(attempts) stopped: its worker died", now, id])
+                    requeued.append(id)
+                } else {
+                    try database.execute("""
+                        UPDATE `MediaGenerationJob` SET `status` = 'failed', `error` = ?, `completedAt` = ?, `updatedAt` = ?
+                        WHERE `id` = ?
+                        """, ["gave up after \(attempts) attempts: the worker running it died each time", now, now, id])
+                    failed.append(id)
+                }
+            }
+            return (requeued, failed)
+        }
+    }
+
+    /// Provider facts and outcome, saved as soon as they are known.
+    public func saveResult(id: String, _ result: JSONText, now: Date = .databaseNow) throws {
+        try database.execute("UPDATE `MediaGenerationJob` SET `result` = ?, `updatedAt` = ? WHERE `id` = ?",
+                             [result, now, id])
+    }
+
+    public func succeed(id: String, assetId: String, result: JSONText, now: Date = .databaseNow) throws {
+        try database.execute("""
+            UPDATE `MediaGenerationJob` SET `status` = 'succeeded', `resultAssetId` = ?, `result` = ?, `error` = NULL,
+                `completedAt` = ?, `updatedAt` = ? WHERE `id` = ?
+            """, [assetId, result, now, now, id])
+    }
+
+    public func fail(id: String, error: String, result: JSONText?, now: Date = .databaseNow) throws {
+        try database.execute("""
+            UPDATE `MediaGenerationJob` SET `status` = 'failed', `error` = ?, `result` = COALESCE(?, `result`),
+                `completedAt` = ?, `updatedAt` = ? WHERE `id` = ?
+            """, [String(error.prefix(4000)), result, now, now, id])
+    }
+
+    /// Back to the queue after a failure worth another attempt (e.g. storage down).
+    public func requeue(id: String, error: String, now: Date = .databaseNow) throws {
+        try database.execute("""
+            UPDATE `MediaGenerationJob` SET `status` = 'queued', `error` = ?, `updatedAt` = ? WHERE `id` = ?
+            """, [String(error.prefix(4000)), now, id])
+    }
+
+    public struct ProviderMetric: Encodable, Sendable {
+        public let provider: String
+        public let outcome: String
+        public let count: Int
+        public let meanLatencyMs: Double?
+        public let maxLatencyMs: Double?
+    }
+
+    /// Jobs finished in the last `hours`, per provider and outcome, with provider latency.
+    public func metrics(hours: Int = 24) throws -> [ProviderMetric] {
+        try database.query("""
+            SELECT `provider`, COALESCE(JSON_VALUE(`result`, '$.outcome'), `status`) AS outcome, COUNT(*) AS count,
+                AVG(JSON_VALUE(`result`, '$.facts.latencyMs')) AS meanLatency,
+                MAX(CAST(JSON_VALUE(`result`, '$.facts.latencyMs') AS DOUBLE)) AS maxLatency
+            FROM `MediaGenerationJob`
+            WHERE `status` IN ('succeeded', 'failed') AND `updatedAt` > ? - INTERVAL ? HOUR
+            GROUP BY `provider`, outcome ORDER BY `provider`, outcome
+            """, [Date.databaseNow, hours]).map { row in
+            ProviderMetric(provider: try row.get("provider"), outcome: try row.get("outcome"),
+                           count: try row.get("count"), meanLatencyMs: try row.get("meanLatency"),
+                           maxLatencyMs: try row.get("maxLatency"))
+        }
+    }
 }

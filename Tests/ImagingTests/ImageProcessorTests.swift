@@ -14,7 +14,7 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     override class func tearDown() {
-        Fixtures.removeAll()
+        ImagingFixtures.removeAll()
         super.tearDown()
     }
 
@@ -22,7 +22,7 @@ final class ImageProcessorTests: XCTestCase {
 
     func testCameraJPEGIsAutoRotatedAndStripped() throws {
         let input = try Fixtures.cameraJPEG()
-        let inputFields = try Fixtures.vipsheader(input)
+        let inputFields = try ImagingFixtures.vipsheader(input)
         for field in ["exif-data", "GPSLatitudeRef", "xmp-data", "icc-profile-data", "orientation: 6"] {
             XCTAssertTrue(inputFields.contains(field), "fixture lacks \(field):\n\(inputFields)")
         }
@@ -46,23 +46,23 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testVariantsOfEveryAcceptedFormat() throws {
-        let base = try Fixtures.baseJPEG()
-        let progressive = Fixtures.path("progressive.jpg")
-        try Fixtures.convert(base, "-interlace", "Plane", progressive)
-        XCTAssertTrue(try Fixtures.vipsheader(progressive).contains("interlaced: 1"))
-        let palette = Fixtures.path("palette.png")
-        try Fixtures.convert("-size", "400x200", "gradient:red-blue", "-colors", "16", "PNG8:" + palette)
-        XCTAssertTrue(try Fixtures.vipsheader(palette).contains("palette-bit-depth"))
-        let grey = Fixtures.path("grey.jpg")
-        try Fixtures.convert(base, "-colorspace", "Gray", grey)
-        XCTAssertTrue(try Fixtures.vipsheader(grey).contains("1 band, b-w"))
+        let base = try ImagingFixtures.baseJPEG()
+        let progressive = ImagingFixtures.path("progressive.jpg")
+        try ImagingFixtures.convert(base, "-interlace", "Plane", progressive)
+        XCTAssertTrue(try ImagingFixtures.vipsheader(progressive).contains("interlaced: 1"))
+        let palette = ImagingFixtures.path("palette.png")
+        try ImagingFixtures.convert("-size", "400x200", "gradient:red-blue", "-colors", "16", "PNG8:" + palette)
+        XCTAssertTrue(try ImagingFixtures.vipsheader(palette).contains("palette-bit-depth"))
+        let grey = ImagingFixtures.path("grey.jpg")
+        try ImagingFixtures.convert(base, "-colorspace", "Gray", grey)
+        XCTAssertTrue(try ImagingFixtures.vipsheader(grey).contains("1 band, b-w"))
         var cases: [(path: String, format: ImageFormat, loader: String)] = [
             (progressive, .jpeg, "jpegload"), (grey, .jpeg, "jpegload"), (palette, .png, "pngload"),
         ]
         for (name, format, loader) in [("webp.webp", ImageFormat.webp, "webpload"), ("tiff.tif", .tiff, "tiffload"),
                                        ("heic.heic", .heif, "heifload"), ("avif.avif", .avif, "heifload")] {
-            let output = Fixtures.path(name)
-            try Fixtures.vips("copy", base, output)
+            let output = ImagingFixtures.path(name)
+            try ImagingFixtures.vips("copy", base, output)
             cases.append((output, format, loader))
         }
         for (path, format, loader) in cases {
@@ -80,13 +80,13 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testCMYKJPEGBecomesSRGB() throws {
-        let input = Fixtures.path("cmyk.jpg")
-        try Fixtures.convert("-size", "300x200", "gradient:yellow-cyan", "-colorspace", "CMYK", input)
-        XCTAssertTrue(try Fixtures.vipsheader(input).contains("4 bands, cmyk"))
+        let input = ImagingFixtures.path("cmyk.jpg")
+        try ImagingFixtures.convert("-size", "300x200", "gradient:yellow-cyan", "-colorspace", "CMYK", input)
+        XCTAssertTrue(try ImagingFixtures.vipsheader(input).contains("4 bands, cmyk"))
         let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
                                                 maxSide: 1600, quality: 90)
         let written = try save(variant)
-        XCTAssertTrue(try Fixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
+        XCTAssertTrue(try ImagingFixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
         let topLeft = try pixel(written, x: 150, y: 0)  // yellow
         XCTAssertGreaterThan(topLeft[0], 200)
         XCTAssertGreaterThan(topLeft[1], 200)
@@ -95,8 +95,8 @@ final class ImageProcessorTests: XCTestCase {
 
     /// Untagged RGB is sRGB already; a colour transform would shift saturated colours.
     func testUntaggedColoursAreKept() throws {
-        let input = Fixtures.path("blue.png")
-        try Fixtures.convert("-size", "200x100", "xc:blue", input)
+        let input = ImagingFixtures.path("blue.png")
+        try ImagingFixtures.convert("-size", "200x100", "xc:blue", input)
         let header = try processor.inspect(path: input)
         XCTAssertFalse(header.hasColorProfile)
         let variant = try processor.makeVariant(from: input, header: header, maxSide: 320, quality: 90)
@@ -107,31 +107,31 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testSixteenBitPNGKeepsItsTones() throws {
-        let input = Fixtures.path("grey16.png")
-        try Fixtures.convert("-size", "200x100", "xc:rgb(50%,50%,50%)", "-depth", "16", "PNG48:" + input)
-        XCTAssertTrue(try Fixtures.vipsheader(input).contains("ushort, 3 bands"))
+        let input = ImagingFixtures.path("grey16.png")
+        try ImagingFixtures.convert("-size", "200x100", "xc:rgb(50%,50%,50%)", "-depth", "16", "PNG48:" + input)
+        XCTAssertTrue(try ImagingFixtures.vipsheader(input).contains("ushort, 3 bands"))
         let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
                                                 maxSide: 320, quality: 90)
         let written = try save(variant)
-        XCTAssertTrue(try Fixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
+        XCTAssertTrue(try ImagingFixtures.vipsheader(written).contains("uchar, 3 bands, srgb"))
         XCTAssertEqual(try pixel(written, x: 100, y: 50)[0], 128, accuracy: 3)
     }
 
     func testPNGAlphaIsKept() throws {
-        let input = Fixtures.path("alpha.png")
-        try Fixtures.convert("-size", "200x100", "xc:none", "-fill", "red", "-draw", "circle 100,50 100,10",
+        let input = ImagingFixtures.path("alpha.png")
+        try ImagingFixtures.convert("-size", "200x100", "xc:none", "-fill", "red", "-draw", "circle 100,50 100,10",
                              "PNG32:" + input)
         let variant = try processor.makeVariant(from: input, header: try processor.inspect(path: input),
                                                 maxSide: 320, quality: 90)
         let written = try save(variant)
-        XCTAssertTrue(try Fixtures.vipsheader(written).contains("4 bands"))
+        XCTAssertTrue(try ImagingFixtures.vipsheader(written).contains("4 bands"))
         XCTAssertEqual(try pixel(written, x: 2, y: 2)[3], 0, accuracy: 2, "corner stays transparent")
         XCTAssertEqual(try pixel(written, x: 100, y: 50)[3], 255, accuracy: 2)
     }
 
     func testAnimatedGIFGivesItsFirstFrame() throws {
-        let input = Fixtures.path("animated.gif")
-        try Fixtures.convert("-size", "120x80", "xc:red", "xc:lime", "xc:blue", "-loop", "0", input)
+        let input = ImagingFixtures.path("animated.gif")
+        try ImagingFixtures.convert("-size", "120x80", "xc:red", "xc:lime", "xc:blue", "-loop", "0", input)
         let header = try processor.inspect(path: input)
         XCTAssertEqual([header.width, header.height, header.pages], [120, 80, 3])
         let variant = try processor.makeVariant(from: input, header: header, maxSide: 1600, quality: 90)
@@ -143,8 +143,8 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testMultiPageTIFFGivesItsFirstPage() throws {
-        let input = Fixtures.path("pages.tif")
-        try Fixtures.convert("-size", "100x50", "xc:blue", "xc:red", input)
+        let input = ImagingFixtures.path("pages.tif")
+        try ImagingFixtures.convert("-size", "100x50", "xc:blue", "xc:red", input)
         let header = try processor.inspect(path: input)
         XCTAssertEqual(header.pages, 2)
         let variant = try processor.makeVariant(from: input, header: header, maxSide: 1600, quality: 90)
@@ -155,8 +155,8 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testSmallImageIsNeverUpscaled() throws {
-        let input = Fixtures.path("small.png")
-        try Fixtures.convert("-size", "40x30", "xc:green", input)
+        let input = ImagingFixtures.path("small.png")
+        try ImagingFixtures.convert("-size", "40x30", "xc:green", input)
         let variants = try processor.makeDisplayVariants(from: input)
         XCTAssertEqual([variants.thumbnail.width, variants.thumbnail.height], [40, 30])
         XCTAssertEqual([variants.preview.width, variants.preview.height], [40, 30])
@@ -165,7 +165,7 @@ final class ImageProcessorTests: XCTestCase {
     // MARK: Refusals
 
     func testTruncatedJPEGFailsAsCorrupt() throws {
-        let input = try Fixtures.truncatedJPEG()
+        let input = try ImagingFixtures.truncatedJPEG()
         let header = try processor.inspect(path: input)  // the header is intact
         XCTAssertThrowsError(try processor.makeVariant(from: input, header: header, maxSide: 320, quality: 80)) { error in
             guard case .corrupt(let detail) = error as? ImagingError else { return XCTFail("\(error)") }
@@ -175,9 +175,9 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testHugeDeclaredPNGIsRefusedFromItsHeader() throws {
-        let bytes = Fixtures.pngHeader(width: 30000, height: 30000)
+        let bytes = Fixtures.pngDeclaring(width: 30000, height: 30000)
         XCTAssertLessThan(bytes.count, 100)
-        let input = try Fixtures.write(bytes, to: "huge.png")
+        let input = try ImagingFixtures.write(bytes, to: "huge.png")
         let start = Date()
         XCTAssertThrowsError(try processor.inspect(path: input)) { error in
             XCTAssertEqual(error as? ImagingError,
@@ -189,19 +189,19 @@ final class ImageProcessorTests: XCTestCase {
     }
 
     func testPagesCountTowardsThePixelLimit() throws {
-        let input = Fixtures.path("frames.gif")
-        try Fixtures.convert("-size", "100x100", "xc:red", "xc:lime", "xc:blue", input)
+        let input = ImagingFixtures.path("frames.gif")
+        try ImagingFixtures.convert("-size", "100x100", "xc:red", "xc:lime", "xc:blue", input)
         XCTAssertThrowsError(try ImageProcessor(maxPixels: 25_000).inspect(path: input)) { error in
             XCTAssertEqual(error as? ImagingError, .tooManyPixels(width: 100, height: 100, pages: 3, limit: 25_000))
         }
     }
 
     func testMarkupNamedJPEGIsUnsupported() throws {
-        let svg = try Fixtures.write(Array("""
+        let svg = try ImagingFixtures.write(Array("""
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>
             """.utf8), to: "script.jpg")
-        let html = try Fixtures.write(Array("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".utf8),
+        let html = try ImagingFixtures.write(Array("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".utf8),
                                       to: "page.jpg")
         for (path, kind) in [(svg, "svg"), (html, "html")] {
             XCTAssertThrowsError(try processor.inspect(path: path)) { error in
@@ -214,7 +214,7 @@ final class ImageProcessorTests: XCTestCase {
     /// an SVG (vips_foreign_find_load does not skip blocked loaders in 8.14.1), but
     /// refuses to run it.
     func testLibvipsItselfRefusesUntrustedLoaders() throws {
-        let svg = try Fixtures.write(Array("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".utf8),
+        let svg = try ImagingFixtures.write(Array("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".utf8),
                                      to: "plain.svg")
         XCTAssertEqual(media_vips_find_loader(svg).map { String(cString: $0) }, "svgload")
         XCTAssertNil(VipsImageHandle(media_vips_open_header(svg)))
@@ -226,8 +226,8 @@ final class ImageProcessorTests: XCTestCase {
     /// in 8.14.1), which the decode-first order avoids.
     func testNoObjectsFilesOrMemoryAreLeft() throws {
         let input = try Fixtures.cameraJPEG()
-        let truncated = try Fixtures.truncatedJPEG()
-        let cutHeader = try Fixtures.write(Array(try Data(contentsOf: URL(fileURLWithPath: input)).prefix(2000)),
+        let truncated = try ImagingFixtures.truncatedJPEG()
+        let cutHeader = try ImagingFixtures.write(Array(try Data(contentsOf: URL(fileURLWithPath: input)).prefix(2000)),
                                            to: "cut-header.jpg")
         func round() {
             XCTAssertNoThrow(try processor.makeDisplayVariants(from: input))
@@ -247,15 +247,15 @@ final class ImageProcessorTests: XCTestCase {
     // MARK: Helpers
 
     private func save(_ variant: EncodedVariant) throws -> String {
-        try Fixtures.write(variant.bytes, to: "variant-\(UUID().uuidString).webp")
+        try ImagingFixtures.write(variant.bytes, to: "variant-\(UUID().uuidString).webp")
     }
 
     private func fieldsOf(_ variant: EncodedVariant) throws -> String {
-        try Fixtures.vipsheader(try save(variant))
+        try ImagingFixtures.vipsheader(try save(variant))
     }
 
     private func pixel(_ path: String, x: Int, y: Int) throws -> [Double] {
-        try Fixtures.vips("getpoint", path, String(x), String(y)).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        try ImagingFixtures.vips("getpoint", path, String(x), String(y)).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
     }
 
     private func residentKilobytes() -> Int {

@@ -3,7 +3,7 @@ import XCTest
 
 final class ProceduralImageTests: XCTestCase {
     override class func tearDown() {
-        Fixtures.removeAll()
+        ImagingFixtures.removeAll()
         super.tearDown()
     }
 
@@ -13,7 +13,7 @@ final class ProceduralImageTests: XCTestCase {
         XCTAssertEqual(first, second)
         XCTAssertEqual(Array(first.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
 
-        let path = try Fixtures.write(first, to: "procedural.png")
+        let path = try ImagingFixtures.write(first, to: "procedural.png")
         let header = try ImageProcessor(maxPixels: 1_000_000).inspect(path: path)
         XCTAssertEqual([header.width, header.height], [256, 192])
     }
@@ -27,9 +27,9 @@ final class ProceduralImageTests: XCTestCase {
         XCTAssertNotEqual(otherSeed, otherPrompt)
         // Visibly different: the pixels, not just the bytes, differ at many places.
         let colours = try [base, otherSeed, otherPrompt].enumerated().map { index, png in
-            let path = try Fixtures.write(png, to: "procedural-\(index).png")
+            let path = try ImagingFixtures.write(png, to: "procedural-\(index).png")
             return try [(10, 10), (64, 64), (120, 100)].map { x, y in
-                try Fixtures.vips("getpoint", path, String(x), String(y))
+                try ImagingFixtures.vips("getpoint", path, String(x), String(y))
             }
         }
         XCTAssertNotEqual(colours[0], colours[1])

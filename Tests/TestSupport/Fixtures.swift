@@ -9,7 +9,8 @@ public enum Fixtures {
         return path
     }()
 
-    private static let lock = NSLock()
+    // Recursive: a fixture may be made from another one.
+    private static let lock = NSRecursiveLock()
 
     /// The path of fixture `name`, made by `make(path)` the first time it is asked for.
     public static func file(_ name: String, _ make: (String) throws -> Void) throws -> String {
@@ -24,12 +25,14 @@ public enum Fixtures {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    /// Runs a fixture tool; fails the test with its output when it fails.
-    public static func run(_ executable: String, _ arguments: [String]) throws {
+    /// Runs a fixture tool and returns its output; a non-zero exit fails with that output.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let result = try runProcess(executable, arguments)
         guard result.status == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(result.text)")
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.text)")
         }
+        return result.text
     }
 
     public static func convert(_ name: String, _ arguments: [String]) throws -> String {
@@ -47,6 +50,44 @@ public enum Fixtures {
     /// Converts an existing fixture with libvips' CLI (formats ImageMagick may lack: WebP, AVIF, HEIC).
     public static func vipsCopy(_ source: String, to name: String) throws -> String {
         try file(name) { try run("/usr/bin/vips", ["copy", source, $0]) }
+    }
+
+    /// A 400 × 200 JPEG as a camera writes it: an sRGB ICC profile, EXIF with orientation 6
+    /// (to be shown rotated: upright it is 200 × 400) and a GPS tag, and XMP.
+    public static func cameraJPEG() throws -> String {
+        try file("camera.jpg") { output in
+            let base = try convert("camera-base.jpg", ["-size", "400x200", "gradient:red-blue"])
+            let withProfile = directory + "/camera-profile.jpg"
+            try run("/usr/bin/vips", ["icc_transform", base, withProfile, "srgb"])
+            var bytes = try Self.bytes(withProfile)
+            bytes.insert(contentsOf: app1(Array("Exif\0\0".utf8) + exifOrientation6WithGPS())
+                + app1(Array("http://ns.adobe.com/xap/1.0/\0".utf8) + Array(xmp.utf8)), at: 2)
+            try Data(bytes).write(to: URL(fileURLWithPath: output))
+        }
+    }
+
+    private static let xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF "
+        + "xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/></x:xmpmeta>"
+
+    private static func app1(_ payload: [UInt8]) -> [UInt8] {
+        let length = payload.count + 2
+        return [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload
+    }
+
+    /// Big-endian TIFF: IFD0 with Orientation = 6 and a GPS IFD pointer; the GPS IFD
+    /// with GPSLatitudeRef = "N".
+    private static func exifOrientation6WithGPS() -> [UInt8] {
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
+        func u32(_ value: Int) -> [UInt8] { u16(value >> 16) + u16(value & 0xFFFF) }
+        let ifd0Offset = 8, gpsOffset = ifd0Offset + 2 + 2 * 12 + 4
+        return Array("MM".utf8) + u16(42) + u32(ifd0Offset)
+            + u16(2)
+            + u16(0x0112) + u16(3) + u32(1) + u16(6) + u16(0)      // Orientation, SHORT
+            + u16(0x8825) + u16(4) + u32(1) + u32(gpsOffset)       // GPSInfo, LONG
+            + u32(0)
+            + u16(1)
+            + u16(0x0001) + u16(2) + u32(2) + Array("N\0".utf8) + u16(0)  // GPSLatitudeRef, ASCII
+            + u32(0)
     }
 
     /// A valid PNG header declaring `width`×`height` pixels, with almost no pixel data:

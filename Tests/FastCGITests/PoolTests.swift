@@ -185,9 +185,7 @@ final class PoolTests: XCTestCase {
 
     func testALiveSocketIsRefusedAndAStaleOneReplaced() throws {
         let stack = try startStack("socket")
-        var environment = stack.environment()
-        environment["MEDIA_SOCKET"] = stack.socketPath
-        environment["DATABASE_URL"] = TestEnvironment.databaseURL
+        var environment = stack.serverEnvironment()
         let second = try runProcess(TestEnvironment.binary, ["serve"], environment: environment)
         XCTAssertNotEqual(second.status, 0)
         XCTAssertTrue(second.text.contains("another server is listening"), second.text)

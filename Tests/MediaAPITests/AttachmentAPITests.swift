@@ -227,10 +227,7 @@ final class AttachmentAPITests: XCTestCase {
         let asset = try uploadAsset("u-bob")
         XCTAssertEqual(try attach(asset, as: "u-bob", ("theme", "theme-bob-2"), role: "reference").status, 201)
         try database().execute("DELETE FROM `Theme` WHERE `id` = 'theme-bob-2'")
-        var environment = stack.environment()
-        for (key, value) in TestEnvironment.stackSettings where environment[key] == nil { environment[key] = value }
-        environment["MEDIA_STORAGE_ROOT"] = stack.runDirectory + "/uploads"
-        environment["MEDIA_OWNERS_FILE"] = TestEnvironment.repository.path + "/prisma-compat/owners.json"
+        let environment = stack.serverEnvironment()
         let dryRun = try runProcess(TestEnvironment.binary, ["gc", "--dry-run"], environment: environment)
         XCTAssertTrue(dryRun.text.contains("would remove orphan-attachments: theme/theme-bob-2 (user u-bob)"), dryRun.text)
         XCTAssertFalse(dryRun.text.contains("theme-alice"), dryRun.text)

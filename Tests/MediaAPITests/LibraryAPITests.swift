@@ -264,9 +264,7 @@ final class LibraryAPITests: XCTestCase {
             VALUES (?, ?, 'image', 'image/png', 1, 'k', 'processing', NOW(3) - INTERVAL 1 DAY)
             """, [abandonedId, alice])
 
-        var environment = stack.environment()
-        for (key, value) in TestEnvironment.stackSettings where environment[key] == nil { environment[key] = value }
-        environment["MEDIA_STORAGE_ROOT"] = root
+        let environment = stack.serverEnvironment()
         let dryRun = try runProcess(TestEnvironment.binary, ["gc", "--dry-run"], environment: environment)
         XCTAssertEqual(dryRun.status, 0, dryRun.text)
         XCTAssertTrue(dryRun.text.contains("would remove orphan-objects: \(alice)/\(orphanId)/"), dryRun.text)

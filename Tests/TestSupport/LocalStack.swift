@@ -46,6 +46,14 @@ public final class LocalStack: @unchecked Sendable {
         return environment
     }
 
+    /// The environment this stack's pool runs with (its env file): for running other
+    /// `media-server` commands (gc, serve) against the same database and storage.
+    public func serverEnvironment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MEDIA_") }
+        environment.merge(TestEnvironment.readEnvFile(runDirectory + "/env")) { $1 }
+        return environment
+    }
+
     public func stop() {
         _ = try? stack(["nginx-down", "pool-down"])
         try? FileManager.default.removeItem(atPath: runDirectory)

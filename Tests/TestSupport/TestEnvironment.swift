@@ -11,9 +11,12 @@ public enum TestEnvironment {
     }()
 
     /// The env file `scripts/test` wrote for the test stack (`KEY='value'` lines).
-    public static let stackSettings: [String: String] = {
-        let path = ProcessInfo.processInfo.environment["MEDIA_TEST_ENV_FILE"]
-            ?? repository.appendingPathComponent(".run/test/env").path
+    public static let stackSettings: [String: String] = readEnvFile(
+        ProcessInfo.processInfo.environment["MEDIA_TEST_ENV_FILE"]
+            ?? repository.appendingPathComponent(".run/test/env").path)
+
+    /// An env file as scripts/stack writes it (`KEY='value'` lines, `#` comments).
+    public static func readEnvFile(_ path: String) -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
         var settings: [String: String] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -25,7 +28,7 @@ public enum TestEnvironment {
             settings[String(line[..<equals])] = value
         }
         return settings
-    }()
+    }
 
     /// The test database's URL: DATABASE_URL if exported, else the test stack's.
     public static var databaseURL: String? {

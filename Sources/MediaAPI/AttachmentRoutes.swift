@@ -135,21 +135,11 @@ struct AttachmentRoutes {
     }
 
     static func ownerType(_ text: String) throws -> MediaOwnerType {
-        guard let type = MediaOwnerType(rawValue: text) else {
-            throw APIError.badRequest("Unknown owner type `\(text)`; one of: "
-                                      + MediaOwnerType.allCases.map(\.rawValue).joined(separator: ", ") + ".",
-                                      code: "invalid_owner_type")
-        }
-        return type
+        try HTTPRequest.enumValue(text, "owner type", code: "invalid_owner_type")
     }
 
     static func role(_ text: String) throws -> MediaRole {
-        guard let role = MediaRole(rawValue: text) else {
-            throw APIError.badRequest("Unknown role `\(text)`; one of: "
-                                      + MediaRole.allCases.map(\.rawValue).joined(separator: ", ") + ".",
-                                      code: "invalid_role")
-        }
-        return role
+        try HTTPRequest.enumValue(text, "role", code: "invalid_role")
     }
 
     /// `sortOrder`, if given: a whole number (JSONDecoder refuses booleans and fractions).

@@ -89,36 +89,10 @@ struct GenerationRoutes {
         let userId = try identity.userId(of: request)
         var status: MediaJobStatus?
         if let text = request.queryValue("status"), !text.isEmpty {
-            guard let parsed = MediaJobStatus(rawValue: text) else {
-                throw APIError.badRequest("`status` is queued, running, succeeded or failed.", code: "invalid_status")
-            }
-            status = parsed
+            status = try request.enumValue(text, "status", code: "invalid_status")
         }
-        var cursor: LibraryCursor?
-        if let token = request.queryValue("cursor"), !token.isEmpty {
-            guard let parsed = LibraryCursor(token: token) else {
-                throw APIError.badRequest("`cursor` is not a cursor this service issued.", code: "invalid_cursor")
-            }
-            cursor = parsed
-        }
-        var limit = 20
-        if let text = request.queryValue("limit") {
-            guard let value = Int(text), (1...100).contains(value) else {
-                throw APIError.badRequest("`limit` is a number from 1 to 100.", code: "invalid_limit")
-            }
-            limit = value
-        }
-        let page = try jobs.jobs(userId: userId, status: status, after: cursor, limit: limit)
-        struct Page: Encodable {
-            let items: [JobRepresentation]
-            let nextCursor: String?
-            enum CodingKeys: String, CodingKey { case items, nextCursor }
-            func encode(to encoder: Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(items, forKey: .items)
-                try container.encode(nextCursor, forKey: .nextCursor)
-            }
-        }
+        let page = try jobs.jobs(userId: userId, status: status, after: try request.pageCursor(),
+                                 limit: try request.pageLimit(fallback: 20, maximum: 100))
         return try .json(Page(items: page.jobs.map { JobRepresentation($0, resultAsset: nil) },
                               nextCursor: page.next?.token))
     }

@@ -77,24 +77,10 @@ struct MediaRoutes {
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
         let userId = try identity.userId(of: request)
-        var query = LibraryQuery(userId: userId)
-        if let text = request.queryValue("limit") {
-            guard let limit = Int(text), (1...Self.maxPageSize).contains(limit) else {
-                throw APIError.badRequest("`limit` is a number from 1 to \(Self.maxPageSize).", code: "invalid_limit")
-            }
-            query.limit = limit
-        }
-        if let token = request.queryValue("cursor"), !token.isEmpty {
-            guard let cursor = LibraryCursor(token: token) else {
-                throw APIError.badRequest("`cursor` is not a cursor this service issued.", code: "invalid_cursor")
-            }
-            query.after = cursor
-        }
+        var query = LibraryQuery(userId: userId, limit: try request.pageLimit(fallback: 50, maximum: Self.maxPageSize),
+                                 after: try request.pageCursor())
         if let text = request.queryValue("type"), !text.isEmpty {
-            guard let type = MediaType(rawValue: text) else {
-                throw APIError.badRequest("`type` is image or video.", code: "invalid_type")
-            }
-            query.type = type
+            query.type = try request.enumValue(text, "type", code: "invalid_type") as MediaType
         }
         if let tag = request.queryValue("tag"), !tag.isEmpty { query.tag = tag }
         if let text = request.queryValue("q"), !text.isEmpty {
@@ -104,20 +90,6 @@ struct MediaRoutes {
             query.titleContains = text
         }
         let page = try assets.library(query)
-        struct Page: Encodable {
-            let items: [AssetRepresentation]
-            let nextCursor: String?
-
-            enum CodingKeys: String, CodingKey {
-                case items, nextCursor
-            }
-
-            func encode(to encoder: Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(items, forKey: .items)
-                try container.encode(nextCursor, forKey: .nextCursor)  // null on the last page
-            }
-        }
         return try .json(Page(items: try presenter.present(page.assets), nextCursor: page.next?.token))
     }
 

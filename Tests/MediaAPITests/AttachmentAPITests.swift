@@ -11,7 +11,17 @@ final class AttachmentAPITests: XCTestCase {
     var stack: LocalStack { Self.sharedStack! }
     var http: HTTPClient { stack.http }
 
-    override class func setUp() { sharedStack = try? LocalStack("attach") }
+    override class func setUp() {
+        // The tests count the fixture owners' attachments: start them from none, so the
+        // class can run again on the same database.
+        let url = TestEnvironment.databaseURL ?? ""
+        if let configuration = try? ConnectionConfiguration(url: url) {
+            _ = try? Database(configuration: configuration).execute("""
+                DELETE FROM `MediaAttachment` WHERE `userId` IN ('u-alice', 'u-bob')
+                """)
+        }
+        sharedStack = try? LocalStack("attach")
+    }
     override class func tearDown() {
         sharedStack?.stop()
         sharedStack = nil

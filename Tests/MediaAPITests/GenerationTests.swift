@@ -140,7 +140,7 @@ final class GenerationTests: XCTestCase {
         for ((prompt, status, providerCalls, errorText), id) in zip(expectations, ids) {
             let job = try finished(stack, id, as: user, seconds: 60)
             XCTAssertEqual(job["status"] as? String, status, "\(prompt): \(job)")
-            XCTAssertEqual(try calls(port, prompt), providerCalls, "\(prompt): provider calls")
+            XCTAssertEqual(try calls(port, prompt), providerCalls, "\(prompt): provider calls; \(job)")
             if let errorText {
                 XCTAssertTrue((job["error"] as? String ?? "").contains(errorText), "\(prompt): \(job["error"] ?? "")")
             } else {

@@ -35,8 +35,9 @@ public struct JobRepository {
             arguments.append(status.rawValue)
         }
         if let after {
-            conditions.append("(`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))")
-            arguments += [after.createdAt, after.createdAt, after.id] as [any DatabaseValueConvertible]
+            // The leading `createdAt <= ?` keeps it an index range (see AssetRepository.library).
+            conditions.append("`createdAt` <= ? AND (`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))")
+            arguments += [after.createdAt, after.createdAt, after.createdAt, after.id] as [any DatabaseValueConvertible]
         }
         arguments.append(limit + 1)
         var jobs = try database.query("""

@@ -67,7 +67,10 @@ public struct MediaAsset: Codable, Sendable, Equatable {
         description = try row.get("description")
         // Tags are ours to write as an array of strings; anything else the Node side
         // stored there reads as no tags rather than failing the whole library.
-        tags = (try row.get("tags", as: JSONText?.self)).flatMap { try? $0.decode([String].self) }
+        // JSONSerialization rather than a JSONDecoder per row: the library decodes 50 at a time.
+        tags = (try row.get("tags", as: JSONText?.self)).flatMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String]
+        }
         sizeBytes = try row.get("sizeBytes")
         width = try row.get("width")
         height = try row.get("height")

@@ -238,9 +238,10 @@ final class ImageProcessorTests: XCTestCase {
         let files = openFileCount(), allocations = vips_tracked_get_allocs(), memory = vips_tracked_get_mem()
         let resident = residentKilobytes()
         for _ in 0..<60 { round() }
-        XCTAssertEqual(openFileCount(), files)
-        XCTAssertEqual(vips_tracked_get_allocs(), allocations)
-        XCTAssertEqual(vips_tracked_get_mem(), memory)
+        // No growth (other tests in this process may free what they held meanwhile).
+        XCTAssertLessThanOrEqual(openFileCount(), files)
+        XCTAssertLessThanOrEqual(vips_tracked_get_allocs(), allocations)
+        XCTAssertLessThanOrEqual(vips_tracked_get_mem(), memory)
         XCTAssertLessThan(residentKilobytes() - resident, 8_000)
     }
 

@@ -29,7 +29,7 @@ final class GenerationTests: XCTestCase {
     func openAIStack(_ name: String, port: UInt16, settings extra: [String: String] = [:]) throws -> LocalStack {
         var settings = [
             "MEDIA_GENERATION_PROVIDER": "openai", "MEDIA_OPENAI_BASE_URL": "http://127.0.0.1:\(port)",
-            "MEDIA_OPENAI_API_KEY": apiKey, "MEDIA_OPENAI_MODEL": "gpt-image-1", "MEDIA_OPENAI_TIMEOUT": "2s",
+            "MEDIA_OPENAI_API_KEY": apiKey, "MEDIA_OPENAI_MODEL": "gpt-image-1", "MEDIA_OPENAI_TIMEOUT": "10s",
             "MEDIA_OPENAI_MAX_ATTEMPTS": "3", "MEDIA_OPENAI_BACKOFF": "100ms", "MEDIA_GENERATION_CONCURRENCY": "4",
         ]
         settings.merge(extra) { $1 }
@@ -117,7 +117,8 @@ final class GenerationTests: XCTestCase {
 
     func testOpenAIProviderOutcomes() throws {
         let port = try startStandIn()
-        let stack = try openAIStack("openai", port: port)
+        // A short timeout for the `slow` scenario (which answers after 10 s).
+        let stack = try openAIStack("openai", port: port, settings: ["MEDIA_OPENAI_TIMEOUT": "4s"])
         let user = "u-gen-\(UInt32.random(in: 0...UInt32.max))"
         let tag = UInt32.random(in: 0...UInt32.max)
         // prompt → (status, provider calls, text in error or nil)
@@ -140,7 +141,8 @@ final class GenerationTests: XCTestCase {
         for ((prompt, status, providerCalls, errorText), id) in zip(expectations, ids) {
             let job = try finished(stack, id, as: user, seconds: 60)
             XCTAssertEqual(job["status"] as? String, status, "\(prompt): \(job)")
-            XCTAssertEqual(try calls(port, prompt), providerCalls, "\(prompt): provider calls; \(job)")
+            XCTAssertEqual(try calls(port, prompt), providerCalls, "\(prompt): provider calls; \(job)\n"
+                + stack.log().split(separator: "\n").filter { $0.contains(id) }.joined(separator: "\n"))
             if let errorText {
                 XCTAssertTrue((job["error"] as? String ?? "").contains(errorText), "\(prompt): \(job["error"] ?? "")")
             } else {
@@ -194,7 +196,8 @@ final class GenerationTests: XCTestCase {
             XCTAssertEqual(job["status"] as? String, "succeeded", prompt)
             XCTAssertEqual(job["attempts"] as? Int, 1, "\(prompt): \(job)\n" + stack.log().split(separator: "\n")
                 .filter { $0.contains(id) || $0.contains("runner_error") }.joined(separator: "\n"))
-            XCTAssertEqual(try calls(port, prompt), 1, prompt)
+            XCTAssertEqual(try calls(port, prompt), 1, "\(prompt): " + stack.log().split(separator: "\n")
+                .filter { $0.contains(id) }.joined(separator: "\n"))
             if let asset = job["resultAssetId"] as? String { assets.insert(asset) }
         }
         XCTAssertEqual(assets.count, 20)

@@ -1,4 +1,5 @@
 import Foundation
+import ServerLog
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -81,7 +82,11 @@ public struct OpenAIImagesProvider: ImageProvider {
                     wait = min(max(retryAfter, 0), settings.maxRetryAfterSeconds)
                 }
             }
-            if attempt < settings.maxAttempts { pause(seconds: wait, heartbeat: heartbeat) }
+            if attempt < settings.maxAttempts {
+                Log.warning("generation.provider_retry", ["jobId": .string(request.jobId), "attempt": LogValue(attempt),
+                                                          "reason": .string(lastProblem), "waitSeconds": .double(wait)])
+                pause(seconds: wait, heartbeat: heartbeat)
+            }
         }
         throw ProviderError(.unavailable, "the provider failed \(settings.maxAttempts) times; last: \(lastProblem)")
     }

@@ -132,14 +132,25 @@ public final class Database {
 
     // MARK: - Transactions
 
+    /// InnoDB's default is REPEATABLE READ, whose locking reads also lock the gaps
+    /// between rows; READ COMMITTED locks only the rows read (queue claims use it, so
+    /// that new rows can be inserted meanwhile).
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+    }
+
     /// Runs `body` in a transaction and commits it. A deadlock (1213) or lock wait timeout
     /// (1205) rolls back and runs the whole body again, up to `attempts` times.
     @discardableResult
-    public func inTransaction<T>(attempts: Int = 4, _ body: () throws -> T) throws -> T {
+    public func inTransaction<T>(attempts: Int = 4, isolation: IsolationLevel? = nil,
+                                 _ body: () throws -> T) throws -> T {
         precondition(transactionDepth == 0, "transactions do not nest")
         var attempt = 0
         while true {
             attempt += 1
+            // Applies to the next transaction only, so a reconnect cannot lose it.
+            if let isolation { try executeText("SET TRANSACTION ISOLATION LEVEL \(isolation.rawValue)") }
             try executeText("START TRANSACTION")
             transactionDepth = 1
             do {

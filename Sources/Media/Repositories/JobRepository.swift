@@ -62,14 +62,18 @@ public struct JobRepository {
             .get("acquired", as: Int?.self)
         guard acquired == 1 else { return nil }
         defer { _ = try? database.query("SELECT RELEASE_LOCK('media-generation-claim')") }
-        return try database.inTransaction {
+        // READ COMMITTED: the locking read must not lock the gap where new jobs are inserted.
+        return try database.inTransaction(isolation: .readCommitted) {
             let running = try database.queryOne("""
                 SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = 'running' AND `updatedAt` >= ?
                 """, [liveSince])?.get("running", as: Int.self) ?? 0
             guard running < limit else { return nil }
+            // In the order of the (status, updatedAt) index, so the locking read stops at the
+            // first free row; ordering by createdAt would sort, reading and locking every
+            // queued row, and block the INSERTs of new jobs meanwhile.
             guard var job = try database.queryOne("""
                 SELECT \(MediaGenerationJob.columns) FROM `MediaGenerationJob`
-                WHERE `status` = 'queued' ORDER BY `createdAt`, `id` LIMIT 1 FOR UPDATE SKIP LOCKED
+                WHERE `status` = 'queued' ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
                 """).map(MediaGenerationJob.init(row:)) else { return nil }
             try database.execute("""
                 UPDATE `MediaGenerationJob` SET `status` = 'running', `attempts` = `attempts` + 1, `startedAt` = ?,
@@ -93,7 +97,7 @@ public struct JobRepository {
     /// attempts remain, else failed with the reason. Returns (requeued, failed) ids.
     public func reclaimStale(staleBefore: Date, maxAttempts: Int,
                              now: Date = .databaseNow) throws -> (requeued: [String], failed: [String]) {
-        try database.inTransaction {
+        try database.inTransaction(isolation: .readCommitted) {
             let stale = try database.query("""
                 SELECT `id`, `attempts` FROM `MediaGenerationJob`
                 WHERE `status` = 'running' AND `updatedAt` < ? FOR UPDATE SKIP LOCKED

@@ -7,26 +7,8 @@ public enum SniffedType: Equatable, Sendable {
     case unsupported(String)
 }
 
-/// Video containers recognised for the upload path (probed with ffprobe, not libvips).
+/// Video containers recognised by their magic bytes (video upload is not enabled yet:
+/// ingest refuses them with a clear message).
 public enum VideoContainer: String, Sendable, CaseIterable {
     case mp4, quicktime, webm, matroska
-
-    public var mimeType: String {
-        switch self {
-        case .mp4: "video/mp4"
-        case .quicktime: "video/quicktime"
-        case .webm: "video/webm"
-        case .matroska: "video/x-matroska"
-        }
-    }
-
-    /// The extension of stored files, without the dot.
-    public var fileExtension: String {
-        switch self {
-        case .mp4: "mp4"
-        case .quicktime: "mov"
-        case .webm: "webm"
-        case .matroska: "mkv"
-        }
-    }
 }

@@ -137,7 +137,6 @@ public final class Database {
     /// that new rows can be inserted meanwhile).
     public enum IsolationLevel: String, Sendable {
         case readCommitted = "READ COMMITTED"
-        case repeatableRead = "REPEATABLE READ"
     }
 
     /// Runs `body` in a transaction and commits it. A deadlock (1213) or lock wait timeout

@@ -127,7 +127,6 @@ struct AttachmentRoutes {
             switch failure {
             case .assetNotFound: throw APIError.notFound("No such asset (it must be yours, ready and not deleted).")
             case .ownerNotFound: throw APIError.notFound("No such owner.")
-            case .attachmentNotFound: throw APIError.notFound("No such attachment.")
             case .unknownAttachments(let ids):
                 throw APIError.notFound("Not attachments of this owner: \(ids.prefix(5).joined(separator: ", ")).")
             }

@@ -11,7 +11,6 @@ public struct AttachmentService {
     public enum Failure: Error, Equatable {
         case assetNotFound
         case ownerNotFound
-        case attachmentNotFound
         case unknownAttachments([String])
     }
 

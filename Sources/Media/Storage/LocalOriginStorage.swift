@@ -73,13 +73,6 @@ public struct LocalOriginStorage: OriginStorage {
         syncDirectory(of: destination)
     }
 
-    public func delete(_ key: StorageKey) throws {
-        let target = path(of: key)
-        guard unlink(target) == 0 || errno == ENOENT else {
-            throw StorageError(operation: "unlink", path: target, errno: errno)
-        }
-    }
-
     public func deleteAsset(userId: String, assetId: String) throws {
         guard StorageKey.isSafeComponent(userId), MediaID.isWellFormed(assetId) else { return }
         let folder = root + "/" + StorageKey.assetPrefix(userId: userId, assetId: assetId)

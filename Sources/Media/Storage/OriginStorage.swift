@@ -11,9 +11,6 @@ public protocol OriginStorage: Sendable {
     /// Stores bytes under `key`, atomically.
     func store(bytes: [UInt8], key: StorageKey, contentType: String) throws
 
-    /// Removes one object; a missing object is not an error.
-    func delete(_ key: StorageKey) throws
-
     /// Removes every object of an asset.
     func deleteAsset(userId: String, assetId: String) throws
 

@@ -3,8 +3,8 @@ import Media
 
 /// An asset as the API shows it: the Prisma model's field names, every variant with its
 /// URL. Storage keys and the provider stay internal.
-struct AssetRepresentation: Encodable {
-    struct Variant: Encodable {
+struct AssetRepresentation: JSONWritable {
+    struct Variant: JSONWritable {
         let id: String
         let kind: MediaVariantKind
         let format: String
@@ -13,20 +13,16 @@ struct AssetRepresentation: Encodable {
         let sizeBytes: Int64
         let url: String
 
-        enum CodingKeys: String, CodingKey {
-            case id, kind, format, width, height, sizeBytes, url
-        }
-
-        // Explicit so that absent values are `null`, as Prisma returns them, not missing keys.
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(kind, forKey: .kind)
-            try container.encode(format, forKey: .format)
-            try container.encode(width, forKey: .width)
-            try container.encode(height, forKey: .height)
-            try container.encode(sizeBytes, forKey: .sizeBytes)
-            try container.encode(url, forKey: .url)
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.key("format"); json.string(format)
+                json.key("height"); json.number(height)
+                json.key("id"); json.string(id)
+                json.key("kind"); json.string(kind.rawValue)
+                json.key("sizeBytes"); json.number(sizeBytes)
+                json.key("url"); json.string(url)
+                json.key("width"); json.number(width)
+            }
         }
     }
 
@@ -49,32 +45,31 @@ struct AssetRepresentation: Encodable {
     let updatedAt: Date
     let variants: [Variant]
 
-    enum CodingKeys: String, CodingKey {
-        case id, userId, type, mimeType, title, description, tags, sizeBytes, width, height, durationMs, checksum,
-             status, visibility, source, createdAt, updatedAt, variants
+    // Every field, absent values as `null` (as Prisma returns them), keys in order.
+    func write(to json: inout JSONWriter) {
+        json.object { json in writeFields(to: &json) }
     }
 
-    // Explicit so that absent values are `null`, as Prisma returns them.
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(userId, forKey: .userId)
-        try container.encode(type, forKey: .type)
-        try container.encode(mimeType, forKey: .mimeType)
-        try container.encode(title, forKey: .title)
-        try container.encode(description, forKey: .description)
-        try container.encode(tags, forKey: .tags)
-        try container.encode(sizeBytes, forKey: .sizeBytes)
-        try container.encode(width, forKey: .width)
-        try container.encode(height, forKey: .height)
-        try container.encode(durationMs, forKey: .durationMs)
-        try container.encode(checksum, forKey: .checksum)
-        try container.encode(status, forKey: .status)
-        try container.encode(visibility, forKey: .visibility)
-        try container.encode(source, forKey: .source)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(variants, forKey: .variants)
+    /// The fields without the braces, for responses that add some of their own.
+    func writeFields(to json: inout JSONWriter) {
+        json.key("checksum"); json.string(checksum)
+        json.key("createdAt"); json.date(createdAt)
+        json.key("description"); json.string(description)
+        json.key("durationMs"); json.number(durationMs)
+        json.key("height"); json.number(height)
+        json.key("id"); json.string(id)
+        json.key("mimeType"); json.string(mimeType)
+        json.key("sizeBytes"); json.number(sizeBytes)
+        json.key("source"); json.string(source.rawValue)
+        json.key("status"); json.string(status.rawValue)
+        json.key("tags"); json.array(tags) { json, tag in json.string(tag) }
+        json.key("title"); json.string(title)
+        json.key("type"); json.string(type.rawValue)
+        json.key("updatedAt"); json.date(updatedAt)
+        json.key("userId"); json.string(userId)
+        json.key("variants"); json.value(variants)
+        json.key("visibility"); json.string(visibility.rawValue)
+        json.key("width"); json.number(width)
     }
 
     init(_ asset: MediaAsset, variants: [MediaVariant], delivery: any DeliveryAdapter) {

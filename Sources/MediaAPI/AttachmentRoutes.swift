@@ -37,8 +37,8 @@ struct AttachmentRoutes {
                                ownerId: target.ownerId, role: target.role, sortOrder: sortOrder, meta: meta)
         }
         switch outcome {
-        case .created(let attachment): return try .json(try represent([attachment]).first!, status: 201)
-        case .existing(let attachment): return try .json(try represent([attachment]).first!, status: 200)
+        case .created(let attachment): return .json(try represent([attachment]).first!, status: 201)
+        case .existing(let attachment): return .json(try represent([attachment]).first!, status: 200)
         }
     }
 
@@ -52,7 +52,7 @@ struct AttachmentRoutes {
               let attachment = try attachments.find(id: request.parameter("id"), userId: userId) else {
             throw APIError.notFound("No such attachment.")
         }
-        return try .json(try represent([attachment]).first!)
+        return .json(try represent([attachment]).first!)
     }
 
     func detach(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -77,7 +77,7 @@ struct AttachmentRoutes {
             try service.reorder(ownerType: ownerType, ownerId: request.parameter("ownerId"), userId: userId,
                                 attachmentIds: attachmentIds)
         }
-        return try .json(["items": try represent(ordered)])
+        return .json(Page(items: try represent(ordered)))
     }
 
     func ownerMedia(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -87,7 +87,7 @@ struct AttachmentRoutes {
         let ownerId = request.parameter("ownerId")
         try Self.mapFailures { try service.requireOwner(ownerType, id: ownerId, userId: userId) }
         let found = try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId, role: role)
-        return try .json(["items": try represent(found)])
+        return .json(Page(items: try represent(found)))
     }
 
     func ownersMedia(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -105,7 +105,7 @@ struct AttachmentRoutes {
         var grouped: [String: [AttachmentRepresentation]] = [:]
         for id in owned { grouped[id] = [] }
         for item in try represent(found) { grouped[item.ownerId, default: []].append(item) }
-        return try .json(["owners": grouped])
+        return .json(OwnersMedia(owners: grouped))
     }
 
     /// Attachments with their assets and variants: two queries for any number of them.
@@ -189,7 +189,23 @@ struct AttachmentTarget: Decodable {
     }
 }
 
-struct AttachmentRepresentation: Encodable {
+/// `{"owners": {ownerId: [attachment, …]}}`, owners in id order.
+struct OwnersMedia: JSONWritable {
+    let owners: [String: [AttachmentRepresentation]]
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("owners")
+            json.object { json in
+                for (ownerId, items) in owners.sorted(by: { $0.key < $1.key }) {
+                    json.key(ownerId); json.value(items)
+                }
+            }
+        }
+    }
+}
+
+struct AttachmentRepresentation: JSONWritable {
     let id: String
     let assetId: String
     let ownerType: MediaOwnerType
@@ -224,20 +240,17 @@ struct AttachmentRepresentation: Encodable {
         self.asset = asset
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, assetId, ownerType, ownerId, role, sortOrder, meta, createdAt, asset
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(assetId, forKey: .assetId)
-        try container.encode(ownerType, forKey: .ownerType)
-        try container.encode(ownerId, forKey: .ownerId)
-        try container.encode(role, forKey: .role)
-        try container.encode(sortOrder, forKey: .sortOrder)
-        try container.encode(meta, forKey: .meta)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encodeIfPresent(asset, forKey: .asset)
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            if let asset { json.key("asset"); json.value(asset) }
+            json.key("assetId"); json.string(assetId)
+            json.key("createdAt"); json.date(createdAt)
+            json.key("id"); json.string(id)
+            json.key("meta"); json.json(meta)
+            json.key("ownerId"); json.string(ownerId)
+            json.key("ownerType"); json.string(ownerType.rawValue)
+            json.key("role"); json.string(role.rawValue)
+            json.key("sortOrder"); json.number(sortOrder)
+        }
     }
 }

@@ -73,7 +73,7 @@ struct GenerationRoutes {
         Log.info("job.state", ["jobId": .string(job.id), "status": "queued", "provider": .string(provider.name),
                                "userId": .string(userId), "requestId": .string(request.id)])
         wakeRunner()
-        return try .json(JobRepresentation(job, resultAsset: nil), status: 202)
+        return .json(JobRepresentation(job, resultAsset: nil), status: 202)
     }
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -82,7 +82,7 @@ struct GenerationRoutes {
             throw APIError.notFound("No such job.")
         }
         let asset = try job.resultAssetId.flatMap { try AssetRepository(database: database).find(id: $0, userId: userId) }
-        return try .json(JobRepresentation(job, resultAsset: try asset.map(presenter.present)))
+        return .json(JobRepresentation(job, resultAsset: try asset.map(presenter.present)))
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -93,7 +93,7 @@ struct GenerationRoutes {
         }
         let page = try jobs.jobs(userId: userId, status: status, after: try request.pageCursor(),
                                  limit: try request.pageLimit(fallback: 20, maximum: 100))
-        return try .json(Page(items: page.jobs.map { JobRepresentation($0, resultAsset: nil) },
+        return .json(Page(items: page.jobs.map { JobRepresentation($0, resultAsset: nil) },
                               nextCursor: page.next?.token))
     }
 
@@ -145,7 +145,7 @@ struct GenerationRoutes {
 }
 
 /// A job as the API shows it: the Prisma model's fields, plus the result asset once done.
-struct JobRepresentation: Encodable {
+struct JobRepresentation: JSONWritable {
     let job: MediaGenerationJob
     let resultAsset: AssetRepresentation?
 
@@ -154,30 +154,26 @@ struct JobRepresentation: Encodable {
         self.resultAsset = resultAsset
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, userId, type, prompt, negativePrompt, params, provider, model, status, error, attempts, result,
-             resultAssetId, startedAt, completedAt, createdAt, updatedAt, resultAsset
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(job.id, forKey: .id)
-        try container.encode(job.userId, forKey: .userId)
-        try container.encode(job.type, forKey: .type)
-        try container.encode(job.prompt, forKey: .prompt)
-        try container.encode(job.negativePrompt, forKey: .negativePrompt)
-        try container.encode(job.params, forKey: .params)
-        try container.encode(job.provider, forKey: .provider)
-        try container.encode(job.model, forKey: .model)
-        try container.encode(job.status, forKey: .status)
-        try container.encode(job.error, forKey: .error)
-        try container.encode(job.attempts, forKey: .attempts)
-        try container.encode(job.result, forKey: .result)
-        try container.encode(job.resultAssetId, forKey: .resultAssetId)
-        try container.encode(job.startedAt, forKey: .startedAt)
-        try container.encode(job.completedAt, forKey: .completedAt)
-        try container.encode(job.createdAt, forKey: .createdAt)
-        try container.encode(job.updatedAt, forKey: .updatedAt)
-        try container.encode(resultAsset, forKey: .resultAsset)
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("attempts"); json.number(job.attempts)
+            json.key("completedAt"); json.date(job.completedAt)
+            json.key("createdAt"); json.date(job.createdAt)
+            json.key("error"); json.string(job.error)
+            json.key("id"); json.string(job.id)
+            json.key("model"); json.string(job.model)
+            json.key("negativePrompt"); json.string(job.negativePrompt)
+            json.key("params"); json.json(job.params)
+            json.key("prompt"); json.string(job.prompt)
+            json.key("provider"); json.string(job.provider)
+            json.key("result"); json.json(job.result)
+            json.key("resultAsset"); json.value(resultAsset)
+            json.key("resultAssetId"); json.string(job.resultAssetId)
+            json.key("startedAt"); json.date(job.startedAt)
+            json.key("status"); json.string(job.status.rawValue)
+            json.key("type"); json.string(job.type.rawValue)
+            json.key("updatedAt"); json.date(job.updatedAt)
+            json.key("userId"); json.string(job.userId)
+        }
     }
 }

@@ -64,15 +64,15 @@ struct MediaRoutes {
         }
         let (asset, variants) = try ingest.ingest(file, ingestRequest)
         let representation = AssetRepresentation(asset, variants: variants, delivery: presenter.delivery)
-        guard let target else { return try .json(representation, status: 201) }
+        guard let target else { return .json(representation, status: 201) }
         let outcome = try AttachmentRoutes.mapFailures {
             try attachments.attach(assetId: asset.id, userId: userId, ownerType: target.ownerType,
                                    ownerId: target.ownerId, role: target.role)
         }
         guard case .created(let attachment) = outcome else { throw APIError.internalError }
-        return try .json(UploadedAndAttached(asset: representation,
-                                             attachment: AttachmentRepresentation(attachment, asset: representation)),
-                         status: 201)
+        return .json(UploadedAndAttached(asset: representation,
+                                         attachment: AttachmentRepresentation(attachment, asset: representation)),
+                     status: 201)
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -90,12 +90,12 @@ struct MediaRoutes {
             query.titleContains = text
         }
         let page = try assets.library(query)
-        return try .json(Page(items: try presenter.present(page.assets), nextCursor: page.next?.token))
+        return .json(Page(items: try presenter.present(page.assets), nextCursor: page.next?.token))
     }
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let asset = try ownedAsset(request)
-        return try .json(try presenter.present(asset))
+        return .json(try presenter.present(asset))
     }
 
     func update(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -127,7 +127,7 @@ struct MediaRoutes {
         }
         guard try assets.updateDetails(id: asset.id, userId: userId, title: title, description: description,
                                        tags: tags) else { throw APIError.notFound("No such asset.") }
-        return try .json(try presenter.present(try ownedAsset(request, userId: userId)))
+        return .json(try presenter.present(try ownedAsset(request, userId: userId)))
     }
 
     func delete(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -154,16 +154,15 @@ struct MediaRoutes {
 }
 
 /// An upload that was also attached: the asset, with an `attachment` field.
-struct UploadedAndAttached: Encodable {
+struct UploadedAndAttached: JSONWritable {
     let asset: AssetRepresentation
     let attachment: AttachmentRepresentation
 
-    enum CodingKeys: String, CodingKey { case attachment }
-
-    func encode(to encoder: Encoder) throws {
-        try asset.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(attachment.withoutAsset, forKey: .attachment)
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            asset.writeFields(to: &json)
+            json.key("attachment"); json.value(attachment.withoutAsset)
+        }
     }
 }
 

@@ -1,16 +1,26 @@
 import Media
 
-/// One page of a keyset-paginated list: `{items, nextCursor}`, `nextCursor` null on the last.
-struct Page<Item: Encodable>: Encodable {
+/// One page of a keyset-paginated list: `{items, nextCursor}`, `nextCursor` null on the
+/// last; without a cursor (`Page(items:)`), a plain `{items}` list.
+struct Page<Item: JSONWritable>: JSONWritable {
     let items: [Item]
-    let nextCursor: String?
+    var nextCursor: String??
 
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
+    init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = .some(nextCursor)
+    }
 
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
+    init(items: [Item]) {
+        self.items = items
+        self.nextCursor = .none
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("items"); json.value(items)
+            if let nextCursor { json.key("nextCursor"); json.string(nextCursor) }
+        }
     }
 }
 

@@ -89,7 +89,7 @@ struct GenerationRoutes {
         let userId = try identity.userId(of: request)
         var status: MediaJobStatus?
         if let text = request.queryValue("status"), !text.isEmpty {
-            status = try request.enumValue(text, "status", code: "invalid_status")
+            status = try HTTPRequest.enumValue(text, "status", code: "invalid_status")
         }
         let page = try jobs.jobs(userId: userId, status: status, after: try request.pageCursor(),
                                  limit: try request.pageLimit(fallback: 20, maximum: 100))

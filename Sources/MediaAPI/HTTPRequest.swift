@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import Media
 
 /// What a route handler sees: method, decoded path parameters, query, headers, body.
 public final class HTTPRequest {
@@ -92,5 +93,35 @@ private func describe(_ error: DecodingError) -> String {
     case .dataCorrupted(let context):
         return context.codingPath.isEmpty ? "The body is not valid JSON." : "\(path(context)) is invalid: \(context.debugDescription)"
     @unknown default: return "The body is not valid JSON."
+    }
+}
+
+extension HTTPRequest {
+    /// `limit` from the query: `fallback` when absent, a 400 outside 1...`maximum`.
+    func pageLimit(fallback: Int, maximum: Int) throws -> Int {
+        guard let text = queryValue("limit") else { return fallback }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            throw APIError.badRequest("`limit` is a number from 1 to \(maximum).", code: "invalid_limit")
+        }
+        return limit
+    }
+
+    /// `cursor` from the query: nil when absent, a 400 when it is not one this service issued.
+    func pageCursor() throws -> LibraryCursor? {
+        guard let token = queryValue("cursor"), !token.isEmpty else { return nil }
+        guard let cursor = LibraryCursor(token: token) else {
+            throw APIError.badRequest("`cursor` is not a cursor this service issued.", code: "invalid_cursor")
+        }
+        return cursor
+    }
+
+    /// A query or path value that must be one of an enum's cases; a 400 naming them otherwise.
+    static func enumValue<T: RawRepresentable & CaseIterable>(_ text: String, _ name: String, code: String) throws -> T
+    where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw APIError.badRequest("Unknown \(name) `\(text)`; one of: "
+                                      + T.allCases.map(\.rawValue).joined(separator: ", ") + ".", code: code)
+        }
+        return value
     }
 }

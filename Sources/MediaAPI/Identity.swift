@@ -28,8 +28,8 @@ struct Identity {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
         let parts = authorization.dropFirst(7).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let headerBytes = base64URLDecode(parts[0]), let payloadBytes = base64URLDecode(parts[1]),
-              let signature = base64URLDecode(parts[2]),
+              let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]),
               let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
               header["alg"] as? String == "HS256",
               let payload = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any]
@@ -44,11 +44,4 @@ struct Identity {
         }
         return payload["sub"] as? String
     }
-}
-
-func base64URLDecode<S: StringProtocol>(_ text: S) -> [UInt8]? {
-    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    guard !base64.contains("=") else { return nil }
-    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-    return Data(base64Encoded: base64).map(Array.init)
 }

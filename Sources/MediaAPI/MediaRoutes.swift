@@ -80,7 +80,7 @@ struct MediaRoutes {
         var query = LibraryQuery(userId: userId, limit: try request.pageLimit(fallback: 50, maximum: Self.maxPageSize),
                                  after: try request.pageCursor())
         if let text = request.queryValue("type"), !text.isEmpty {
-            query.type = try request.enumValue(text, "type", code: "invalid_type") as MediaType
+            query.type = try HTTPRequest.enumValue(text, "type", code: "invalid_type") as MediaType
         }
         if let tag = request.queryValue("tag"), !tag.isEmpty { query.tag = tag }
         if let text = request.queryValue("q"), !text.isEmpty {

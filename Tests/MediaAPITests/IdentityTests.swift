@@ -1,5 +1,6 @@
 import Foundation
 import Hashing
+import Media
 import TestSupport
 import XCTest
 
@@ -7,17 +8,12 @@ import XCTest
 final class IdentityTests: XCTestCase {
     let secret = "test-secret-that-is-at-least-32-bytes-long"
 
-    func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
     func token(header: [String: Any] = ["alg": "HS256", "typ": "JWT"], claims: [String: Any],
                key: String? = nil) throws -> String {
-        let head = base64URL(Array(try JSONSerialization.data(withJSONObject: header)))
-        let body = base64URL(Array(try JSONSerialization.data(withJSONObject: claims)))
+        let head = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: header)))
+        let body = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: claims)))
         let signature = HMACSHA256.authenticationCode(key: Array((key ?? secret).utf8), message: Array("\(head).\(body)".utf8))
-        return "\(head).\(body).\(base64URL(signature))"
+        return "\(head).\(body).\(Base64URL.encode(signature))"
     }
 
     func testJWTModeAcceptsOnlyValidHS256Tokens() throws {
@@ -32,8 +28,8 @@ final class IdentityTests: XCTestCase {
         let valid = try token(claims: ["sub": "u-jwt", "exp": now + 600, "nbf": now - 10])
         XCTAssertEqual(try status("Bearer \(valid)"), 200)
 
-        let unsigned = base64URL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
-            + base64URL(Array(#"{"sub":"u-jwt","exp":9999999999}"#.utf8)) + "."
+        let unsigned = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
+            + Base64URL.encode(Array(#"{"sub":"u-jwt","exp":9999999999}"#.utf8)) + "."
         let refused: [(String, String?)] = [
             ("expired", "Bearer " + (try token(claims: ["sub": "u-jwt", "exp": now - 1]))),
             ("not yet valid", "Bearer " + (try token(claims: ["sub": "u-jwt", "exp": now + 600, "nbf": now + 300]))),

@@ -35,17 +35,13 @@ public struct LibraryCursor: Sendable, Equatable {
 
     public var token: String {
         let milliseconds = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
-        return Data("v1:\(milliseconds):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(Array("v1:\(milliseconds):\(id)".utf8))
     }
 
     /// nil for anything that is not a cursor this service issued.
     public init?(token: String) {
         guard token.utf8.count <= 200 else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64) else { return nil }
+        guard let data = Base64URL.decode(token) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2)
         guard parts.count == 3, parts[0] == "v1", let milliseconds = Int64(parts[1]),
               MediaID.isWellFormed(String(parts[2])) else { return nil }

@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
         .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
         .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Hashing", "ServerLog"]),
-        .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "MariaDB", "Hashing", "ServerLog"]),
-        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "ServerLog"]),
+        .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "Hashing", "ServerLog"]),
+        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "ServerLog"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
         .executableTarget(name: "media-bench", dependencies: ["Imaging"]),
 

@@ -1,6 +1,6 @@
 import CGLib
 
-/// SHA-256, MD5 and HMAC-SHA256 from GLib's GChecksum/GHmac: GLib is already linked for
+/// SHA-256 and HMAC-SHA256 from GLib's GChecksum/GHmac: GLib is already linked for
 /// libvips, so the service needs no crypto package for checksums and token signatures.
 public struct SHA256: ~Copyable {
     private let checksum: OpaquePointer
@@ -27,19 +27,6 @@ public struct SHA256: ~Copyable {
         var digest = SHA256()
         digest.update(bytes)
         return digest.finalizeHex()
-    }
-}
-
-public enum MD5 {
-    /// The raw 16-byte digest (nginx secure_link tokens are built from it).
-    public static func digest<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
-        let checksum = g_checksum_new(G_CHECKSUM_MD5)
-        defer { g_checksum_free(checksum) }
-        Array(bytes).withUnsafeBufferPointer { g_checksum_update(checksum, $0.baseAddress, gssize($0.count)) }
-        var output = [UInt8](repeating: 0, count: 16)
-        var length = gsize(16)
-        g_checksum_get_digest(checksum, &output, &length)
-        return output
     }
 }
 

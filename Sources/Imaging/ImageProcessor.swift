@@ -14,11 +14,12 @@ public struct ImageProcessor: Sendable {
 
     /// Reads the file's header: detects the format from its magic bytes, requires the
     /// loader libvips picks to be the allow-listed one for that format, and refuses
-    /// files that declare more than `maxPixels`. Decodes no pixels.
-    public func inspect(path: String) throws -> ImageHeader {
+    /// files that declare more than `maxPixels`. Decodes no pixels. `format` is what the
+    /// caller already sniffed from the same bytes (ingest does so first), else it is sniffed here.
+    public func inspect(path: String, format sniffed: ImageFormat? = nil) throws -> ImageHeader {
         try Vips.initialize()
         try requireLiteralPath(path)
-        let format = try sniffedFormat(path: path)
+        let format = try sniffed ?? sniffedFormat(path: path)
         guard let loaderName = media_vips_find_loader(path) else {
             throw ImagingError.corrupt("no libvips loader accepts this \(format.rawValue) file: \(Vips.takeError())")
         }

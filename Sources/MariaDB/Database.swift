@@ -2,22 +2,27 @@ import CMariaDB
 import Foundation
 
 /// One MariaDB connection, used from one thread (a worker serves one request at a time).
-/// Prepared statements are cached per SQL text; values are always bound, never spliced.
+/// Prepared statements are cached per SQL text (least recently used evicted and closed);
+/// values are always bound, never spliced.
 /// A dropped connection is reopened on next use; while the server is unreachable every call
 /// fails fast with a connection error the API answers as 503.
 public final class Database {
     public let configuration: ConnectionConfiguration
     private var handle: UnsafeMutablePointer<MYSQL>?
-    private var statements: [String: Statement] = [:]
+    private var statements: StatementCache
     private var transactionDepth = 0
     /// Statements executed on this connection: the benchmarks and tests read it to prove
     /// a request's query count does not grow with its data (no N+1).
     public private(set) var statementsExecuted = 0
-    public private(set) var lastError: DatabaseError?
 
-    public init(configuration: ConnectionConfiguration) {
+    /// `statementCacheSize`: prepared statements kept open on this connection.
+    public init(configuration: ConnectionConfiguration, statementCacheSize: Int = 256) {
         self.configuration = configuration
+        self.statements = StatementCache(capacity: max(1, statementCacheSize))
     }
+
+    /// Prepared statements open on this connection now.
+    public var cachedStatements: Int { statements.count }
 
     deinit { close() }
 
@@ -26,7 +31,7 @@ public final class Database {
     func handleForPing() -> UnsafeMutablePointer<MYSQL>? { handle }
 
     /// Opens the connection if it is not open.
-    public func connect() throws {
+    public func connect() throws(DatabaseError) {
         if handle != nil { return }
         guard let mysql = mysql_init(nil) else {
             throw DatabaseError(code: 2008, sqlState: "HY000", message: "out of memory", sql: nil)
@@ -52,14 +57,12 @@ public final class Database {
         guard connected != nil else {
             let error = DatabaseError(mysql: mysql, sql: nil)
             mysql_close(mysql)
-            lastError = error
             throw error
         }
         handle = mysql
     }
 
     public func close() {
-        statements.values.forEach { $0.close() }
         statements.removeAll()
         if let handle { mysql_close(handle) }
         handle = nil
@@ -123,10 +126,9 @@ public final class Database {
     }
 
     private func prepared(_ sql: String, _ mysql: UnsafeMutablePointer<MYSQL>) throws -> Statement {
-        if let statement = statements[sql] { return statement }
+        if let statement = statements.statement(for: sql) { return statement }
         let statement = try Statement(mysql: mysql, sql: sql)
-        if statements.count >= 256 { statements.removeAll() }
-        statements[sql] = statement
+        statements.insert(statement)
         return statement
     }
 
@@ -190,10 +192,8 @@ extension Database {
                 try connect()
             }
             return nil
-        } catch let error as DatabaseError {
-            return error
         } catch {
-            return DatabaseError(code: 0, sqlState: "HY000", message: String(describing: error), sql: nil)
+            return error
         }
     }
 }

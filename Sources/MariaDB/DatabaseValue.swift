@@ -11,6 +11,12 @@ public enum DatabaseValue: Equatable, Sendable {
     case date(Date)
 }
 
+/// What a DATETIME(3) column holds: 1000-01-01 00:00:00.000 to 9999-12-31 23:59:59.999
+/// UTC, as milliseconds since the epoch. A date outside is refused when bound.
+public enum DateTimeRange {
+    public static let milliseconds: ClosedRange<Int64> = -30_610_224_000_000...253_402_300_799_999
+}
+
 /// A Swift type that can be bound as a parameter and decoded from a column.
 public protocol DatabaseValueConvertible {
     var databaseValue: DatabaseValue { get }
@@ -120,5 +126,16 @@ extension Array: DatabaseValueConvertible where Element == UInt8 {
     public static func fromDatabaseValue(_ value: DatabaseValue) -> [UInt8]? {
         if case .bytes(let bytes) = value { return bytes }
         return nil
+    }
+}
+
+/// A Prisma enum column (stored as its value's name): bound and decoded as its raw value,
+/// so SQL never spells an enum value as a literal.
+public protocol DatabaseEnum: RawRepresentable, DatabaseValueConvertible where RawValue == String {}
+
+extension DatabaseEnum {
+    public var databaseValue: DatabaseValue { .string(rawValue) }
+    public static func fromDatabaseValue(_ value: DatabaseValue) -> Self? {
+        String.fromDatabaseValue(value).flatMap(Self.init(rawValue:))
     }
 }

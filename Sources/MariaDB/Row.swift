@@ -1,6 +1,6 @@
 /// One result row. Columns are looked up by name, as the query's select list spells them.
 public struct Row: Sendable {
-    let columns: ColumnNames
+    let columns: ResultColumns
     public let values: [DatabaseValue]
 
     public subscript(_ column: String) -> DatabaseValue {
@@ -8,15 +8,16 @@ public struct Row: Sendable {
         return values[index]
     }
 
-    /// The column decoded as `T`; an error naming the column when it is missing or of
-    /// another type (a query and its decoder disagreeing is a programming error).
+    /// The column decoded as `T`; a `RowDecodingError` naming the column, its table and the
+    /// statement when it is missing or of another type (a query and its decoder disagreeing
+    /// is a programming error, or a row the Node app wrote that this service cannot read).
     public func get<T: DatabaseValueConvertible>(_ column: String, as type: T.Type = T.self) throws -> T {
         guard let index = columns.index[column] else {
-            throw DatabaseError(code: 0, sqlState: "HY000", message: "no column `\(column)` in the result", sql: nil)
+            throw RowDecodingError(column: column, table: nil, sql: columns.sql, problem: "no such column in the result")
         }
         guard let value = T.fromDatabaseValue(values[index]) else {
-            throw DatabaseError(code: 0, sqlState: "HY000",
-                                message: "column `\(column)` holds \(values[index]), not \(T.self)", sql: nil)
+            throw RowDecodingError(column: column, table: columns.tables[index], sql: columns.sql,
+                                   problem: "holds \(values[index]), not \(T.self)")
         }
         return value
     }
@@ -24,13 +25,38 @@ public struct Row: Sendable {
     public var columnNames: [String] { columns.names }
 }
 
-/// Column names shared by every row of one result.
-final class ColumnNames: Sendable {
+/// A row that does not decode into the record its query was written for.
+public struct RowDecodingError: Error, CustomStringConvertible, Sendable {
+    public let column: String
+    /// The column's table (or alias) as the server reported it; nil for a missing column.
+    public let table: String?
+    public let sql: String
+    public let problem: String
+
+    public init(column: String, table: String?, sql: String, problem: String) {
+        self.column = column
+        self.table = table
+        self.sql = sql
+        self.problem = problem
+    }
+
+    public var description: String {
+        let place = (table.map { $0.isEmpty ? "" : "`\($0)`." } ?? "") + "`\(column)`"
+        return "cannot decode \(place): \(problem) — in `\(sql.count > 200 ? String(sql.prefix(200)) + "…" : sql)`"
+    }
+}
+
+/// What every row of one result shares: column names (and their index), their tables, the SQL.
+final class ResultColumns: Sendable {
     let names: [String]
+    let tables: [String]
+    let sql: String
     let index: [String: Int]
 
-    init(_ names: [String]) {
+    init(names: [String], tables: [String], sql: String) {
         self.names = names
+        self.tables = tables
+        self.sql = sql
         var index: [String: Int] = [:]
         for (position, name) in names.enumerated() where index[name] == nil { index[name] = position }
         self.index = index

@@ -6,10 +6,12 @@ import Foundation
 
 /// A server-side prepared statement. Parameters are bound with their real types (no SQL is
 /// built from values); result columns are fetched into buffers sized from the result's
-/// max lengths, so large TEXT/JSON values arrive whole.
+/// max lengths, so large TEXT/JSON values arrive whole. The server-side statement lives as
+/// long as this object (or until `close()`): MariaDB refuses new prepares once
+/// `max_prepared_stmt_count` statements are open.
 final class Statement {
     let sql: String
-    private let statement: UnsafeMutablePointer<MYSQL_STMT>
+    private var statement: UnsafeMutablePointer<MYSQL_STMT>?
     private let parameterCount: Int
 
     struct Result {
@@ -31,14 +33,25 @@ final class Statement {
         self.parameterCount = Int(mysql_stmt_param_count(statement))
     }
 
-    func close() { mysql_stmt_close(statement) }
+    deinit { close() }
+
+    /// Frees the statement on the server and in the client; safe to call twice. After the
+    /// connection's `mysql_close` it frees only the client side (the library detaches it).
+    func close() {
+        if let statement { mysql_stmt_close(statement) }
+        statement = nil
+    }
 
     func execute(_ values: [DatabaseValue], collectRows: Bool) throws -> Result {
+        guard let statement else {
+            throw DatabaseError(code: UInt32(CR_NO_PREPARE_STMT), sqlState: "HY000",
+                                message: "the statement was closed", sql: sql)
+        }
         guard values.count == parameterCount else {
             throw DatabaseError(code: 2034, sqlState: "HY000",
                                 message: "\(values.count) arguments for \(parameterCount) placeholders", sql: sql)
         }
-        let parameters = ParameterBuffers(values)
+        let parameters = try ParameterBuffers(values, sql: sql)
         defer { parameters.release() }
         if parameterCount > 0 {
             guard mysql_stmt_bind_param(statement, parameters.binds) == 0 else {
@@ -47,7 +60,7 @@ final class Statement {
         }
         guard mysql_stmt_execute(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         guard let metadata = mysql_stmt_result_metadata(statement) else {
-            return Result(affectedRows: Int(mysql_stmt_affected_rows(statement)), rows: [])
+            return Result(affectedRows: Int(clamping: mysql_stmt_affected_rows(statement)), rows: [])
         }
         defer {
             mysql_free_result(metadata)
@@ -55,20 +68,22 @@ final class Statement {
         }
         guard mysql_stmt_store_result(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         guard collectRows else { return Result(affectedRows: 0, rows: []) }
-        return Result(affectedRows: 0, rows: try fetchRows(metadata))
+        return Result(affectedRows: 0, rows: try fetchRows(statement, metadata))
     }
 
-    private func fetchRows(_ metadata: UnsafeMutablePointer<MYSQL_RES>) throws -> [Row] {
+    private func fetchRows(_ statement: UnsafeMutablePointer<MYSQL_STMT>,
+                           _ metadata: UnsafeMutablePointer<MYSQL_RES>) throws -> [Row] {
         let count = Int(mysql_num_fields(metadata))
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: count)
-        let columns = ColumnNames(fields.map { String(cString: $0.name) })
+        let columns = ResultColumns(names: fields.map { String(cString: $0.name) },
+                                    tables: fields.map { $0.table.map { String(cString: $0) } ?? "" }, sql: sql)
         let results = ResultBuffers(fields)
         defer { results.release() }
         guard mysql_stmt_bind_result(statement, results.binds) == 0 else {
             throw DatabaseError(statement: statement, sql: sql)
         }
         var rows: [Row] = []
-        rows.reserveCapacity(Int(mysql_stmt_num_rows(statement)))
+        rows.reserveCapacity(Int(clamping: mysql_stmt_num_rows(statement)))
         while true {
             let status = mysql_stmt_fetch(statement)
             if status == MYSQL_NO_DATA { break }
@@ -94,7 +109,7 @@ private final class ParameterBuffers {
     private var allocations: [UnsafeMutableRawPointer] = []
     private let count: Int
 
-    init(_ values: [DatabaseValue]) {
+    init(_ values: [DatabaseValue], sql: String) throws {
         count = values.count
         binds = .allocate(capacity: max(1, count))
         binds.initialize(repeating: MYSQL_BIND(), count: max(1, count))
@@ -113,8 +128,14 @@ private final class ParameterBuffers {
             case .bytes(let bytes):
                 bindBytes(bytes, type: MYSQL_TYPE_BLOB, at: index)
             case .date(let date):
+                guard let time = MYSQL_TIME(utc: date) else {
+                    release()
+                    throw DatabaseError(code: UInt32(CR_UNSUPPORTED_PARAM_TYPE), sqlState: "22008",
+                                        message: "date \(date.timeIntervalSince1970) s is outside DATETIME's years 1000-9999",
+                                        sql: sql)
+                }
                 binds[index].buffer_type = MYSQL_TYPE_DATETIME
-                binds[index].buffer = store(MYSQL_TIME(utc: date))
+                binds[index].buffer = store(time)
             }
         }
     }
@@ -221,13 +242,17 @@ private final class ResultBuffers {
 }
 
 extension MYSQL_TIME {
-    /// UTC calendar fields of `date`, truncated to milliseconds (DATETIME(3)).
-    init(utc date: Date) {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    /// UTC calendar fields of `date`, truncated to milliseconds (DATETIME(3)); nil outside
+    /// the column's range, checked before any conversion so that no value (a cursor from a
+    /// client, say) can overflow one.
+    init?(utc date: Date) {
+        let scaled = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard let milliseconds = Int64(exactly: scaled),
+              DateTimeRange.milliseconds.contains(milliseconds) else { return nil }
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
         let remainder = milliseconds - Int64(seconds) * 1000
         var parts = tm()
-        gmtime_r(&seconds, &parts)
+        guard gmtime_r(&seconds, &parts) != nil else { return nil }
         self.init()
         year = UInt32(parts.tm_year + 1900)
         month = UInt32(parts.tm_mon + 1)
@@ -241,14 +266,15 @@ extension MYSQL_TIME {
 
     var utcDate: Date {
         var parts = tm()
-        parts.tm_year = Int32(year) - 1900
-        parts.tm_mon = Int32(month) - 1
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
+        // The server sends calendar fields in range; clamping keeps a bad one from trapping.
+        parts.tm_year = Int32(clamping: year) - 1900
+        parts.tm_mon = Int32(clamping: month) - 1
+        parts.tm_mday = Int32(clamping: day)
+        parts.tm_hour = Int32(clamping: hour)
+        parts.tm_min = Int32(clamping: minute)
+        parts.tm_sec = Int32(clamping: second)
         let seconds = Int64(timegm(&parts))
-        let milliseconds = seconds * 1000 + Int64(second_part / 1000)
+        let milliseconds = seconds &* 1000 &+ Int64(clamping: second_part / 1000)
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 }

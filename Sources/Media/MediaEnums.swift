@@ -1,35 +1,37 @@
+import MariaDB
+
 /// The Prisma enums of prisma-compat/schema.prisma, value for value.
 
-public enum MediaType: String, Codable, Sendable, CaseIterable {
+public enum MediaType: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case image, video
 }
 
-public enum MediaStatus: String, Codable, Sendable, CaseIterable {
+public enum MediaStatus: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case pending, processing, ready, failed
 }
 
 /// Only `private` has behaviour in the MVP; the others exist so the Node app can store them.
-public enum MediaVisibility: String, Codable, Sendable, CaseIterable {
+public enum MediaVisibility: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case `private`, shared, `public`
 }
 
-public enum MediaSource: String, Codable, Sendable, CaseIterable {
+public enum MediaSource: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case upload, generated
 }
 
-public enum MediaVariantKind: String, Codable, Sendable, CaseIterable {
+public enum MediaVariantKind: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case original, thumbnail, preview, poster
 }
 
 /// A new owner type is one enum value in a migration plus one entry in the owners registry.
-public enum MediaOwnerType: String, Codable, Sendable, CaseIterable {
+public enum MediaOwnerType: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case script, character, location, theme, scene
 }
 
-public enum MediaRole: String, Codable, Sendable, CaseIterable {
+public enum MediaRole: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case cover, inline, gallery, reference
 }
 
-public enum MediaJobStatus: String, Codable, Sendable, CaseIterable {
+public enum MediaJobStatus: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case queued, running, succeeded, failed
 }

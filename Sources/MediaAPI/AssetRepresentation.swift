@@ -72,7 +72,8 @@ struct AssetRepresentation: JSONWritable {
         json.key("width"); json.number(width)
     }
 
-    init(_ asset: MediaAsset, variants: [MediaVariant], delivery: any DeliveryAdapter) {
+    init(_ presented: PresentedAsset) {
+        let asset = presented.asset
         id = asset.id
         userId = asset.userId
         type = asset.type
@@ -90,25 +91,10 @@ struct AssetRepresentation: JSONWritable {
         source = asset.source
         createdAt = asset.createdAt
         updatedAt = asset.updatedAt
-        let order = MediaVariantKind.allCases
-        self.variants = variants
-            .sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
-            .map { Variant(id: $0.id, kind: $0.kind, format: $0.format, width: $0.width, height: $0.height,
-                           sizeBytes: $0.sizeBytes, url: delivery.url(for: $0.storageKey)) }
-    }
-}
-
-/// Loads assets' variants in one query and builds their representations.
-struct AssetPresenter {
-    let variants: VariantRepository
-    let delivery: any DeliveryAdapter
-
-    func present(_ assets: [MediaAsset]) throws -> [AssetRepresentation] {
-        let grouped = try variants.variants(ofAssets: assets.map(\.id))
-        return assets.map { AssetRepresentation($0, variants: grouped[$0.id] ?? [], delivery: delivery) }
-    }
-
-    func present(_ asset: MediaAsset) throws -> AssetRepresentation {
-        try present([asset])[0]
+        variants = presented.variants.map { item in
+            let variant = item.variant
+            return Variant(id: variant.id, kind: variant.kind, format: variant.format, width: variant.width,
+                           height: variant.height, sizeBytes: variant.sizeBytes, url: item.url)
+        }
     }
 }

@@ -1,136 +1,103 @@
 import Foundation
-import MariaDB
 import Media
 
 /// Attachments of assets to host-app owners: attach, edit, detach, reorder, and the
-/// owner-side reads (one owner, or up to 100 at once for `?includeMedia=true`), each in a
-/// constant number of queries whatever the number of attachments.
+/// owner-side reads (one owner, or up to 100 at once for `?includeMedia=true`). Each handler
+/// parses the request, calls one `AttachmentService` use case, and renders its result.
 struct AttachmentRoutes {
-    let identity: Identity
-    let database: Database
-    let service: AttachmentService
-    let presenter: AssetPresenter
-
-    static let maxBatchOwners = 100
-    static let maxMetaBytes = 16 * 1024
+    let attachments: AttachmentService
 
     func register(in router: inout Router) {
-        router.add("POST", "/api/media/:id/attach", attach)
-        router.add("PATCH", "/api/media/attachments/:id", update)
-        router.add("DELETE", "/api/media/attachments/:id", detach)
-        router.add("PUT", "/api/owners/:ownerType/:ownerId/media/order", reorder)
-        router.add("GET", "/api/owners/:ownerType/:ownerId/media", ownerMedia)
-        router.add("GET", "/api/owners/:ownerType/media", ownersMedia)
+        router.add("POST", "/api/media/:id/attach", signedIn: attach)
+        router.add("PATCH", "/api/media/attachments/:id", signedIn: update)
+        router.add("DELETE", "/api/media/attachments/:id", signedIn: detach)
+        router.add("PUT", "/api/owners/:ownerType/:ownerId/media/order", signedIn: reorder)
+        router.add("GET", "/api/owners/:ownerType/:ownerId/media", signedIn: ownerMedia)
+        router.add("GET", "/api/owners/:ownerType/media", signedIn: ownersMedia)
     }
 
-    var attachments: AttachmentRepository { AttachmentRepository(database: database) }
+    /// What `POST /media/:id/attach` carries.
+    struct AttachBody {
+        let target: AttachmentTarget
+        let sortOrder: Int?
+        let meta: String?
 
-    func attach(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        let json = try request.jsonBody()
-        try json.requireOnly(["ownerType", "ownerId", "role", "sortOrder", "meta"])
-        let target = try json.decode(AttachmentTarget.self)
-        let sortOrder = try Self.sortOrder(json)
-        let meta = try json.object["meta"].map(Self.meta) ?? nil
-        let outcome = try Self.mapFailures {
-            try service.attach(assetId: request.parameter("id"), userId: userId, ownerType: target.ownerType,
-                               ownerId: target.ownerId, role: target.role, sortOrder: sortOrder, meta: meta)
-        }
-        switch outcome {
-        case .created(let attachment): return .json(try represent([attachment]).first!, status: 201)
-        case .existing(let attachment): return .json(try represent([attachment]).first!, status: 200)
+        init(_ json: JSONBody) throws {
+            try json.requireOnly(["ownerType", "ownerId", "role", "sortOrder", "meta"])
+            target = try AttachmentRoutes.target(json)
+            sortOrder = try AttachmentRoutes.sortOrder(json)
+            meta = try json.object["meta"].map(AttachmentRoutes.meta) ?? nil
         }
     }
 
-    func update(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        let json = try request.jsonBody()
-        try json.requireOnly(["sortOrder", "meta"])
-        let sortOrder = try Self.sortOrder(json)
-        let meta: JSONText?? = try json.object["meta"].map(Self.meta)
-        guard try attachments.update(id: request.parameter("id"), userId: userId, sortOrder: sortOrder, meta: meta),
-              let attachment = try attachments.find(id: request.parameter("id"), userId: userId) else {
-            throw APIError.notFound("No such attachment.")
+    /// What `PATCH /media/attachments/:id` carries: absent leaves a field alone.
+    struct UpdateBody {
+        let sortOrder: Int?
+        let meta: String??
+
+        init(_ json: JSONBody) throws {
+            try json.requireOnly(["sortOrder", "meta"])
+            sortOrder = try AttachmentRoutes.sortOrder(json)
+            meta = try json.object["meta"].map(AttachmentRoutes.meta)
         }
-        return .json(try represent([attachment]).first!)
     }
 
-    func detach(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        guard try attachments.delete(id: request.parameter("id"), userId: userId) else {
-            throw APIError.notFound("No such attachment.")
+    /// What `PUT …/media/order` carries.
+    struct OrderBody: Decodable {
+        let attachmentIds: [String]
+
+        init(_ json: JSONBody) throws {
+            try json.requireOnly(["attachmentIds"])
+            self = try json.decode(OrderBody.self)
         }
+    }
+
+    func attach(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        let body = try AttachBody(try request.jsonBody())
+        switch try attachments.attach(assetId: request.parameter("id"), userId: userId, to: body.target,
+                                      sortOrder: body.sortOrder, meta: body.meta) {
+        case .created(let attachment): return .json(AttachmentRepresentation(attachment), status: 201)
+        case .existing(let attachment): return .json(AttachmentRepresentation(attachment), status: 200)
+        }
+    }
+
+    func update(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        let body = try UpdateBody(try request.jsonBody())
+        return .json(AttachmentRepresentation(try attachments.update(
+            attachmentId: request.parameter("id"), userId: userId, sortOrder: body.sortOrder, meta: body.meta)))
+    }
+
+    func detach(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        try attachments.detach(attachmentId: request.parameter("id"), userId: userId)
         return .noContent()
     }
 
-    func reorder(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
+    func reorder(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
-        let json = try request.jsonBody()
-        try json.requireOnly(["attachmentIds"])
-        struct Order: Decodable { let attachmentIds: [String] }
-        let attachmentIds = try json.decode(Order.self).attachmentIds
-        guard Set(attachmentIds).count == attachmentIds.count, attachmentIds.count <= 1000 else {
-            throw APIError.unprocessable("`attachmentIds` must be distinct attachment ids.", code: "invalid_attachment_ids")
-        }
-        let ordered = try Self.mapFailures {
-            try service.reorder(ownerType: ownerType, ownerId: request.parameter("ownerId"), userId: userId,
-                                attachmentIds: attachmentIds)
-        }
-        return .json(Page(items: try represent(ordered)))
+        let body = try OrderBody(try request.jsonBody())
+        let ordered = try attachments.reorder(ownerType: ownerType, ownerId: request.parameter("ownerId"),
+                                              userId: userId, attachmentIds: body.attachmentIds)
+        return .json(Page(items: ordered.map(AttachmentRepresentation.init)))
     }
 
-    func ownerMedia(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
+    func ownerMedia(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
         let role = try request.queryValue("role").map(Self.role)
-        let ownerId = request.parameter("ownerId")
-        try Self.mapFailures { try service.requireOwner(ownerType, id: ownerId, userId: userId) }
-        let found = try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId, role: role)
-        return .json(Page(items: try represent(found)))
+        let found = try attachments.media(ownerType: ownerType, ownerId: request.parameter("ownerId"), userId: userId,
+                                          role: role)
+        return .json(Page(items: found.map(AttachmentRepresentation.init)))
     }
 
-    func ownersMedia(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
+    func ownersMedia(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
         let role = try request.queryValue("role").map(Self.role)
         let ids = (request.queryValue("ids") ?? "").split(separator: ",").map(String.init)
-        guard !ids.isEmpty, ids.count <= Self.maxBatchOwners else {
-            throw APIError.badRequest("`ids` lists 1 to \(Self.maxBatchOwners) owner ids, comma-separated.",
+        guard !ids.isEmpty, ids.count <= AttachmentService.maxBatchOwners else {
+            throw APIError.badRequest("`ids` lists 1 to \(AttachmentService.maxBatchOwners) owner ids, comma-separated.",
                                       code: "invalid_ids")
         }
-        // Owners that are missing or another user's are simply absent from the answer.
-        let owned = try service.registry.existing(ownerType, ids: ids, userId: userId, in: database)
-        let found = try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId, role: role)
-        var grouped: [String: [AttachmentRepresentation]] = [:]
-        for id in owned { grouped[id] = [] }
-        for item in try represent(found) { grouped[item.ownerId, default: []].append(item) }
-        return .json(OwnersMedia(owners: grouped))
-    }
-
-    /// Attachments with their assets and variants: two queries for any number of them.
-    /// Attachments whose asset is no longer ready or was deleted are left out.
-    private func represent(_ list: [MediaAttachment]) throws -> [AttachmentRepresentation] {
-        guard let userId = list.first?.userId else { return [] }
-        let assets = try AssetRepository(database: database).find(ids: list.map(\.assetId), userId: userId)
-        let presented = try presenter.present(Array(assets.values.filter { $0.status == .ready }))
-        let byId = Dictionary(uniqueKeysWithValues: presented.map { ($0.id, $0) })
-        return list.compactMap { attachment in
-            byId[attachment.assetId].map { AttachmentRepresentation(attachment, asset: $0) }
-        }
-    }
-
-    static func mapFailures<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let failure as AttachmentService.Failure {
-            switch failure {
-            case .assetNotFound: throw APIError.notFound("No such asset (it must be yours, ready and not deleted).")
-            case .ownerNotFound: throw APIError.notFound("No such owner.")
-            case .unknownAttachments(let ids):
-                throw APIError.notFound("Not attachments of this owner: \(ids.prefix(5).joined(separator: ", ")).")
-            }
-        }
+        let grouped = try attachments.media(ownerType: ownerType, ownerIds: ids, userId: userId, role: role)
+        return .json(OwnersMedia(owners: grouped.mapValues { $0.map(AttachmentRepresentation.init) }))
     }
 
     static func ownerType(_ text: String) throws -> MediaOwnerType {
@@ -141,51 +108,29 @@ struct AttachmentRoutes {
         try HTTPRequest.enumValue(text, "role", code: "invalid_role")
     }
 
+    /// `ownerType`, `ownerId`, `role`: all required strings.
+    static func target(_ json: JSONBody) throws -> AttachmentTarget {
+        struct Fields: Decodable { let ownerType: String; let ownerId: String; let role: String }
+        let fields = try json.decode(Fields.self)
+        return try AttachmentTarget(ownerType: ownerType(fields.ownerType), ownerId: fields.ownerId,
+                                    role: role(fields.role))
+    }
+
     /// `sortOrder`, if given: a whole number (JSONDecoder refuses booleans and fractions).
     static func sortOrder(_ json: JSONBody) throws -> Int? {
         struct Position: Decodable { let sortOrder: Int? }
-        guard let position = try json.decode(Position.self).sortOrder else { return nil }
-        guard (0...1_000_000).contains(position) else {
-            throw APIError.unprocessable("`sortOrder` is a whole number from 0 to 1000000.", code: "invalid_sort_order")
-        }
-        return position
+        return try json.decode(Position.self).sortOrder
     }
 
-    /// `meta`: any JSON object, or null to clear it.
-    static func meta(_ value: Any) throws -> JSONText? {
+    /// `meta`: any JSON object as its text, or null to clear it.
+    static func meta(_ value: Any) throws -> String? {
         if value is NSNull { return nil }
         guard value is [String: Any],
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]),
-              data.count <= maxMetaBytes else {
-            throw APIError.unprocessable("`meta` is a JSON object of at most \(maxMetaBytes) bytes.", code: "invalid_meta")
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else {
+            throw APIError.unprocessable("`meta` is a JSON object of at most \(AttachmentService.maxMetaBytes) bytes.",
+                                         code: "invalid_meta")
         }
-        return JSONText(String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Where an attach goes, validated: owner type, owner id, role (all required). Also the
-/// upload form's optional `ownerType`, `ownerId`, `role` fields.
-struct AttachmentTarget: Decodable {
-    let ownerType: MediaOwnerType
-    let ownerId: String
-    let role: MediaRole
-
-    init(ownerType: String, ownerId: String, role: String) throws {
-        self.ownerType = try AttachmentRoutes.ownerType(ownerType)
-        guard (1...191).contains(ownerId.utf8.count) else {
-            throw APIError.unprocessable("`ownerId` is a string of 1 to 191 bytes.", code: "invalid_owner_id")
-        }
-        self.ownerId = ownerId
-        self.role = try AttachmentRoutes.role(role)
-    }
-
-    enum CodingKeys: String, CodingKey { case ownerType, ownerId, role }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(ownerType: try container.decode(String.self, forKey: .ownerType),
-                      ownerId: try container.decode(String.self, forKey: .ownerId),
-                      role: try container.decode(String.self, forKey: .role))
+        return String(decoding: data, as: UTF8.self)
     }
 }
 
@@ -205,52 +150,32 @@ struct OwnersMedia: JSONWritable {
     }
 }
 
+/// An attachment as the API shows it; with its asset, except where it is nested inside that
+/// asset's own representation (upload with attach).
 struct AttachmentRepresentation: JSONWritable {
-    let id: String
-    let assetId: String
-    let ownerType: MediaOwnerType
-    let ownerId: String
-    let role: MediaRole
-    let sortOrder: Int
-    let meta: JSONText?
-    let createdAt: Date
+    let attachment: MediaAttachment
     let asset: AssetRepresentation?
 
-    /// Nested inside its asset's representation, the attachment does not repeat it.
-    var withoutAsset: AttachmentRepresentation {
-        AttachmentRepresentation(id: id, assetId: assetId, ownerType: ownerType, ownerId: ownerId, role: role,
-                                 sortOrder: sortOrder, meta: meta, createdAt: createdAt, asset: nil)
-    }
-
-    private init(id: String, assetId: String, ownerType: MediaOwnerType, ownerId: String, role: MediaRole,
-                 sortOrder: Int, meta: JSONText?, createdAt: Date, asset: AssetRepresentation?) {
-        (self.id, self.assetId, self.ownerType, self.ownerId) = (id, assetId, ownerType, ownerId)
-        (self.role, self.sortOrder, self.meta, self.createdAt, self.asset) = (role, sortOrder, meta, createdAt, asset)
-    }
-
-    init(_ attachment: MediaAttachment, asset: AssetRepresentation) {
-        id = attachment.id
-        assetId = attachment.assetId
-        ownerType = attachment.ownerType
-        ownerId = attachment.ownerId
-        role = attachment.role
-        sortOrder = attachment.sortOrder
-        meta = attachment.meta
-        createdAt = attachment.createdAt
+    init(_ attachment: MediaAttachment, asset: AssetRepresentation?) {
+        self.attachment = attachment
         self.asset = asset
+    }
+
+    init(_ presented: PresentedAttachment) {
+        self.init(presented.attachment, asset: AssetRepresentation(presented.asset))
     }
 
     func write(to json: inout JSONWriter) {
         json.object { json in
             if let asset { json.key("asset"); json.value(asset) }
-            json.key("assetId"); json.string(assetId)
-            json.key("createdAt"); json.date(createdAt)
-            json.key("id"); json.string(id)
-            json.key("meta"); json.json(meta)
-            json.key("ownerId"); json.string(ownerId)
-            json.key("ownerType"); json.string(ownerType.rawValue)
-            json.key("role"); json.string(role.rawValue)
-            json.key("sortOrder"); json.number(sortOrder)
+            json.key("assetId"); json.string(attachment.assetId)
+            json.key("createdAt"); json.date(attachment.createdAt)
+            json.key("id"); json.string(attachment.id)
+            json.key("meta"); json.json(attachment.meta?.text)
+            json.key("ownerId"); json.string(attachment.ownerId)
+            json.key("ownerType"); json.string(attachment.ownerType.rawValue)
+            json.key("role"); json.string(attachment.role.rawValue)
+            json.key("sortOrder"); json.number(attachment.sortOrder)
         }
     }
 }

@@ -5,16 +5,30 @@ import Media
 /// Who is asking. The user id comes only from nginx (a FastCGI param set from an
 /// auth_request to the host app), a verified HS256 token, or, on the local stack only,
 /// the X-User-Id header. Anything else is a 401.
-struct Identity {
-    let mode: ServiceConfiguration.AuthMode
+public struct Identity: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// The user id comes from the FastCGI param MEDIA_USER_ID that nginx sets.
+        case nginx
+        /// An HS256 bearer token verified with MEDIA_JWT_SECRET.
+        case jwt
+        /// The X-User-Id header: local stack only.
+        case dev
+    }
+
+    let mode: Mode
     let jwtSecret: [UInt8]
+
+    public init(mode: Mode, jwtSecret: [UInt8]) {
+        self.mode = mode
+        self.jwtSecret = jwtSecret
+    }
 
     func userId(of request: HTTPRequest) throws -> String {
         let candidate: String?
         switch mode {
         case .nginx: candidate = request.fastCGI.params["MEDIA_USER_ID"]
         case .dev: candidate = request.header("X-User-Id")
-        case .jwt: candidate = try bearerSubject(request.header("Authorization"))
+        case .jwt: candidate = bearerSubject(request.header("Authorization"))
         }
         // User ids become storage path components: the same rule applies to all of them.
         guard let userId = candidate, StorageKey.isSafeComponent(userId) else { throw APIError.unauthorized() }
@@ -24,7 +38,7 @@ struct Identity {
     /// The `sub` of a valid token: HS256 only (the algorithm is pinned, never read from
     /// the token as a choice), signature checked in constant time, `exp` required and in
     /// the future, `nbf` (if present) in the past.
-    private func bearerSubject(_ authorization: String?, now: Date = Date()) throws -> String? {
+    func bearerSubject(_ authorization: String?, now: Date = Date()) -> String? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
         let parts = authorization.dropFirst(7).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,

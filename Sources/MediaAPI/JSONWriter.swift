@@ -1,5 +1,4 @@
 import Foundation
-import MariaDB
 import ServerLog
 
 /// Builds a JSON document straight into bytes. The API's representations (assets,
@@ -59,9 +58,9 @@ struct JSONWriter {
     }
 
     /// JSON text from a JSON column, written as the value itself (MariaDB validates it).
-    mutating func json(_ value: JSONText?) {
+    mutating func json(_ value: String?) {
         separate()
-        appendRaw(value?.text ?? "null")
+        appendRaw(value ?? "null")
     }
 
     mutating func value(_ item: some JSONWritable) {

@@ -1,83 +1,57 @@
 import FastCGI
 import Foundation
-import MariaDB
 import Media
 
-/// The library: upload, list, show, edit, delete (`/api/media…`). Every query is scoped
-/// to the caller; another user's asset answers 404 exactly like a missing one.
+/// The library: upload, list, show, edit, delete (`/api/media…`). Each handler parses the
+/// request, calls one `AssetLibrary` use case, and renders its result.
 struct MediaRoutes {
-    let identity: Identity
-    let database: Database
-    let storage: any OriginStorage
-    let ingest: IngestService
-    let attachments: AttachmentService
-    let presenter: AssetPresenter
-    let temporaryDirectory: String
-    let maxUploadBytes: Int64
+    let library: AssetLibrary
 
     /// Multipart framing and text fields on top of the file itself.
     static let formOverheadBytes: Int64 = 1024 * 1024
-    static let maxPageSize = 100
+    static let acceptedFields = ["title", "description", "tags", "ownerType", "ownerId", "role"]
 
     func register(in router: inout Router) {
-        router.add("POST", "/api/media/upload", upload)
-        router.add("GET", "/api/media", list)
-        router.add("GET", "/api/media/:id", show)
-        router.add("PATCH", "/api/media/:id", update)
-        router.add("DELETE", "/api/media/:id", delete)
+        router.add("POST", "/api/media/upload", signedIn: upload)
+        router.add("GET", "/api/media", signedIn: list)
+        router.add("GET", "/api/media/:id", signedIn: show)
+        router.add("PATCH", "/api/media/:id", signedIn: update)
+        router.add("DELETE", "/api/media/:id", signedIn: delete)
     }
 
-    var assets: AssetRepository { AssetRepository(database: database) }
-
-    func upload(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
+    func upload(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         // Refuse an oversized body before reading a byte of it.
-        guard Int64(try request.body.contentLength()) <= maxUploadBytes + Self.formOverheadBytes else {
-            throw APIError(ingest: .tooLarge(limit: maxUploadBytes))
+        let (limit, overflow) = library.maxUploadBytes.addingReportingOverflow(Self.formOverheadBytes)
+        guard Int64(try request.body.contentLength()) <= (overflow ? Int64.max : limit) else {
+            throw APIError(ingest: .tooLarge(limit: library.maxUploadBytes))
         }
         let parser = try MultipartParser(contentType: request.header("Content-Type") ?? "")
-        var sink = UploadSink(directory: temporaryDirectory, limit: maxUploadBytes)
+        var sink = UploadSink(stage: library.stageUpload)
         let form = try parser.parse(request.body, into: &sink)
         guard let file = sink.file else {
             throw APIError.badRequest("The form has no file part; send the image as a `file` field with a filename.",
                                       code: "missing_file")
         }
-        let accepted = ["title", "description", "tags", "ownerType", "ownerId", "role"]
-        if let unknown = form.fields.keys.sorted().first(where: { !accepted.contains($0) }) {
-            throw APIError.badRequest("Unknown form field `\(unknown)`; accepted: file, \(accepted.joined(separator: ", ")).",
-                                      code: "unknown_field")
+        if let unknown = form.fields.keys.sorted().first(where: { !Self.acceptedFields.contains($0) }) {
+            throw APIError.badRequest(
+                "Unknown form field `\(unknown)`; accepted: file, \(Self.acceptedFields.joined(separator: ", ")).",
+                code: "unknown_field")
         }
-        let ingestRequest = IngestRequest(
-            userId: userId, source: .upload, title: try AssetDetails.title(form.fields["title"]),
-            description: try AssetDetails.description(form.fields["description"]),
-            tags: try AssetDetails.tags(formField: form.fields["tags"]), originalFilename: sink.filename)
-        // Upload and attach in one request: the owner is checked before anything is stored.
-        let ownerFields = ["ownerType", "ownerId", "role"].map { form.fields[$0] }
-        var target: AttachmentTarget?
-        if ownerFields.contains(where: { $0 != nil }) {
-            guard let type = ownerFields[0], let id = ownerFields[1], let role = ownerFields[2] else {
-                throw APIError.unprocessable("To attach on upload, send all of ownerType, ownerId and role.",
-                                             code: "incomplete_owner")
-            }
-            target = try AttachmentTarget(ownerType: type, ownerId: id, role: role)
-            try AttachmentRoutes.mapFailures { try attachments.requireOwner(target!.ownerType, id: id, userId: userId) }
-        }
-        let (asset, variants) = try ingest.ingest(file, ingestRequest)
-        let representation = AssetRepresentation(asset, variants: variants, delivery: presenter.delivery)
-        guard let target else { return .json(representation, status: 201) }
-        let outcome = try AttachmentRoutes.mapFailures {
-            try attachments.attach(assetId: asset.id, userId: userId, ownerType: target.ownerType,
-                                   ownerId: target.ownerId, role: target.role)
-        }
-        guard case .created(let attachment) = outcome else { throw APIError.internalError }
+        let details = UploadDetails(
+            title: form.fields["title"], description: form.fields["description"],
+            tags: try Self.tags(formField: form.fields["tags"]), originalFilename: sink.filename,
+            attachTo: try Self.attachTarget(form.fields))
+        let (asset, attachment) = try library.upload(file, details, userId: userId)
+        let representation = AssetRepresentation(asset)
+        guard let attachment else { return .json(representation, status: 201) }
         return .json(UploadedAndAttached(asset: representation,
-                                         attachment: AttachmentRepresentation(attachment, asset: representation)),
+                                         attachment: AttachmentRepresentation(attachment, asset: nil)),
                      status: 201)
     }
 
-    func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        var query = LibraryQuery(userId: userId, limit: try request.pageLimit(fallback: 50, maximum: Self.maxPageSize),
+    func list(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        var query = LibraryQuery(userId: userId,
+                                 limit: try request.pageLimit(fallback: 50, maximum: AssetLibrary.maxPageSize),
                                  after: try request.pageCursor())
         if let text = request.queryValue("type"), !text.isEmpty {
             query.type = try HTTPRequest.enumValue(text, "type", code: "invalid_type") as MediaType
@@ -89,22 +63,29 @@ struct MediaRoutes {
             }
             query.titleContains = text
         }
-        let page = try assets.library(query)
-        return .json(Page(items: try presenter.present(page.assets), nextCursor: page.next?.token))
+        let page = try library.page(query)
+        return .json(Page(items: page.items.map(AssetRepresentation.init), nextCursor: page.next?.token))
     }
 
-    func show(_ request: HTTPRequest) throws -> HTTPResponse {
-        let asset = try ownedAsset(request)
-        return .json(try presenter.present(asset))
+    func show(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        .json(AssetRepresentation(try library.asset(id: request.parameter("id"), userId: userId)))
     }
 
-    func update(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        let asset = try ownedAsset(request, userId: userId)
+    func update(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let json = try request.jsonBody()
+        let changes = try Self.changes(json)
+        return .json(AssetRepresentation(try library.update(id: request.parameter("id"), userId: userId, changes)))
+    }
+
+    func delete(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        try library.delete(id: request.parameter("id"), userId: userId)
+        return .noContent()
+    }
+
+    /// A PATCH body: `title`, `description`, `tags`; absent leaves a field alone, null clears it.
+    static func changes(_ json: JSONBody) throws -> AssetChanges {
         try json.requireOnly(["title", "description", "tags"])
         let body = json.object
-        // Absent: unchanged; null: cleared.
         func text(_ name: String) throws -> String?? {
             guard let value = body[name] else { return .none }
             if value is NSNull { return .some(nil) }
@@ -113,43 +94,41 @@ struct MediaRoutes {
             }
             return .some(string)
         }
-        let title = try text("title").map { try AssetDetails.title($0) }
-        let description = try text("description").map { try AssetDetails.description($0) }
         var tags: [String]?? = .none
         if let value = body["tags"] {
             if value is NSNull {
                 tags = .some(nil)
-            } else if let array = value as? [Any], array.allSatisfy({ $0 is String }) {
-                tags = .some(try AssetDetails.tags(array as! [String]))
+            } else if let array = value as? [Any], let strings = array as? [String], array.allSatisfy({ $0 is String }) {
+                tags = .some(strings)
             } else {
                 throw APIError.unprocessable("`tags` must be an array of strings.", code: "invalid_tags")
             }
         }
-        guard try assets.updateDetails(id: asset.id, userId: userId, title: title, description: description,
-                                       tags: tags) else { throw APIError.notFound("No such asset.") }
-        return .json(try presenter.present(try ownedAsset(request, userId: userId)))
+        return AssetChanges(title: try text("title"), description: try text("description"), tags: tags)
     }
 
-    func delete(_ request: HTTPRequest) throws -> HTTPResponse {
-        let userId = try identity.userId(of: request)
-        let asset = try ownedAsset(request, userId: userId)
-        let deleted = try database.inTransaction {
-            let marked = try assets.markDeleted(id: asset.id, userId: userId)
-            if marked { _ = try AttachmentRepository(database: database).deleteAll(assetId: asset.id) }
-            return marked
+    /// The `tags` form field: a JSON array of strings.
+    static func tags(formField text: String?) throws -> [String]? {
+        guard let text else { return nil }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+              let array = parsed as? [Any], let strings = array as? [String],
+              array.allSatisfy({ $0 is String }) else {
+            throw APIError.unprocessable("`tags` must be a JSON array of strings, e.g. [\"poster\",\"night\"].",
+                                         code: "invalid_tags")
         }
-        guard deleted else { throw APIError.notFound("No such asset.") }
-        // After the commit: if this fails, the files are orphans that `media-server gc` removes.
-        try storage.deleteAsset(userId: userId, assetId: asset.id)
-        return .noContent()
+        return strings
     }
 
-    private func ownedAsset(_ request: HTTPRequest, userId: String? = nil) throws -> MediaAsset {
-        let userId = try userId ?? identity.userId(of: request)
-        guard let asset = try assets.find(id: request.parameter("id"), userId: userId), asset.status == .ready else {
-            throw APIError.notFound("No such asset.")
+    /// Upload and attach in one request: all three owner fields, or none.
+    static func attachTarget(_ fields: [String: String]) throws -> AttachmentTarget? {
+        let (type, id, role) = (fields["ownerType"], fields["ownerId"], fields["role"])
+        guard type != nil || id != nil || role != nil else { return nil }
+        guard let type, let id, let role else {
+            throw APIError.unprocessable("To attach on upload, send all of ownerType, ownerId and role.",
+                                         code: "incomplete_owner")
         }
-        return asset
+        return try AttachmentTarget(ownerType: AttachmentRoutes.ownerType(type), ownerId: id,
+                                    role: AttachmentRoutes.role(role))
     }
 }
 
@@ -161,28 +140,26 @@ struct UploadedAndAttached: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.object { json in
             asset.writeFields(to: &json)
-            json.key("attachment"); json.value(attachment.withoutAsset)
+            json.key("attachment"); json.value(attachment)
         }
     }
 }
 
 /// The upload's file part, streamed to a staged temp file; a second file part is refused.
 struct UploadSink: FilePartSink {
-    let directory: String
-    let limit: Int64
+    let stage: () throws -> StagedFile
     private(set) var file: StagedFile?
     private(set) var filename: String?
 
-    init(directory: String, limit: Int64) {
-        self.directory = directory
-        self.limit = limit
+    init(stage: @escaping () throws -> StagedFile) {
+        self.stage = stage
     }
 
     mutating func begin(fieldName: String, filename: String, contentType: String?) throws {
         guard file == nil else {
             throw APIError.badRequest("Send exactly one file per upload.", code: "too_many_files")
         }
-        file = try StagedFile(directory: directory, limit: limit)
+        file = try stage()
         self.filename = filename
     }
 

@@ -24,7 +24,7 @@ struct OperationsRoutes {
         router.add("GET", "/api/media/_status") { _ in try .json(self.status()) }
         if debugEndpoints {
             router.add("GET", "/api/media/_debug/sleep") { request in
-                let milliseconds = min(Int(request.queryValue("ms") ?? "") ?? 0, 600_000)
+                let milliseconds = max(0, min(Int(request.queryValue("ms") ?? "") ?? 0, 600_000))
                 usleep(UInt32(milliseconds) * 1000)
                 return try .json(["slept": milliseconds])
             }

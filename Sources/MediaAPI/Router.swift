@@ -1,7 +1,15 @@
 /// A small router: routes are `METHOD /path/:param`; for a given path, static segments win
 /// over parameters position by position, and a path known under another method is a 405.
+/// A route says whether it needs a signed-in user: the application resolves the identity
+/// once, before the handler runs, and a handler for signed-in users is handed the user id.
 public struct Router {
     public typealias Handler = (HTTPRequest) throws -> HTTPResponse
+    public typealias SignedInHandler = (HTTPRequest, _ userId: String) throws -> HTTPResponse
+
+    public enum Endpoint {
+        case open(Handler)
+        case signedIn(SignedInHandler)
+    }
 
     private enum Segment: Equatable {
         case literal(String)
@@ -10,26 +18,36 @@ public struct Router {
 
     private struct Route {
         let pattern: [Segment]
-        var handlers: [String: Handler]
+        var endpoints: [String: Endpoint]
     }
 
     private var routes: [Route] = []
 
     public init() {}
 
+    /// A route anyone may call (nginx limits the operations routes to loopback).
     public mutating func add(_ method: String, _ path: String, _ handler: @escaping Handler) {
+        add(method, path, .open(handler))
+    }
+
+    /// A route for signed-in users; without an identity it answers 401 before the handler runs.
+    public mutating func add(_ method: String, _ path: String, signedIn handler: @escaping SignedInHandler) {
+        add(method, path, .signedIn(handler))
+    }
+
+    private mutating func add(_ method: String, _ path: String, _ endpoint: Endpoint) {
         let pattern = path.split(separator: "/").map { part -> Segment in
             part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(String(part))
         }
         if let index = routes.firstIndex(where: { $0.pattern == pattern }) {
-            routes[index].handlers[method] = handler
+            routes[index].endpoints[method] = endpoint
         } else {
-            routes.append(Route(pattern: pattern, handlers: [method: handler]))
+            routes.append(Route(pattern: pattern, endpoints: [method: endpoint]))
         }
     }
 
     public enum Match {
-        case found(Handler, parameters: [String: String])
+        case found(Endpoint, parameters: [String: String])
         case methodNotAllowed([String])
         case notFound
     }
@@ -61,17 +79,14 @@ public struct Router {
                 if !matches { break }
             }
             guard matches else { continue }
-            if best == nil || rank.lexicographicallyPrecedes(best!.rank) {
-                best = (route, parameters, rank)
-            }
+            if let current = best, !rank.lexicographicallyPrecedes(current.rank) { continue }
+            best = (route, parameters, rank)
         }
         guard let best else { return .notFound }
-        let lookup = method == "HEAD" ? (best.route.handlers["HEAD"] == nil ? "GET" : "HEAD") : method
-        guard let handler = best.route.handlers[lookup] else {
-            return .methodNotAllowed(best.route.handlers.keys.sorted())
+        let lookup = method == "HEAD" ? (best.route.endpoints["HEAD"] == nil ? "GET" : "HEAD") : method
+        guard let endpoint = best.route.endpoints[lookup] else {
+            return .methodNotAllowed(best.route.endpoints.keys.sorted())
         }
-        return .found(handler, parameters: best.parameters)
+        return .found(endpoint, parameters: best.parameters)
     }
 }
-
-import Foundation

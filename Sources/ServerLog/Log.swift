@@ -18,23 +18,28 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
     public init(_ value: String) { self = .string(value) }
 }
 
+/// How much a log line matters; the `level` field of every line.
+public enum LogLevel: String, Sendable {
+    case info, warning, error
+}
+
 /// One JSON object per line on stderr: per request, per job state change, per pool event.
 /// Lines are written with a single write(2) so lines from the pool's processes never interleave.
 public enum Log {
     public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
-        write(level: "info", event: event, fields: Array(fields))
+        write(level: .info, event: event, fields: Array(fields))
     }
 
     public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
-        write(level: "warn", event: event, fields: Array(fields))
+        write(level: .warning, event: event, fields: Array(fields))
     }
 
     public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
-        write(level: "error", event: event, fields: Array(fields))
+        write(level: .error, event: event, fields: Array(fields))
     }
 
-    public static func write(level: String, event: String, fields: [(key: String, value: LogValue)]) {
-        var line = "{\"time\":\"\(timestamp())\",\"level\":\"\(level)\",\"event\":"
+    public static func write(level: LogLevel, event: String, fields: [(key: String, value: LogValue)]) {
+        var line = "{\"time\":\"\(timestamp())\",\"level\":\"\(level.rawValue)\",\"event\":"
         appendJSONString(event, to: &line)
         line += ",\"pid\":\(getpid())"
         for (key, value) in fields {
@@ -50,12 +55,7 @@ public enum Log {
         }
         line += "}\n"
         var bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 { if errno == EINTR { continue } else { return } }
-            offset += written
-        }
+        _ = bytes.withUnsafeMutableBytes { writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
     /// ISO-8601 UTC with milliseconds, the format of every date this service writes.

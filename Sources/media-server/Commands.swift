@@ -153,8 +153,7 @@ enum Commands {
         let application: Application
         let runner: GenerationRunner
         do {
-            (application, runner) = try Service.makeApplication(configuration: configuration, scoreboard: scoreboard,
-                                                                database: Database(configuration: configuration.database))
+            (application, runner) = try Service.makeApplication(configuration: configuration, scoreboard: scoreboard)
         } catch {
             Log.error("worker.start_failed", ["error": .string(String(describing: error))])
             return 1

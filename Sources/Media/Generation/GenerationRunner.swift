@@ -138,7 +138,8 @@ public final class GenerationRunner: @unchecked Sendable {
                                                 parameters: parameters)
                 let image = try provider.generate(request, heartbeat: heartbeat)
                 bytes = image.bytes
-                try save(image.bytes, to: staged)
+                // Written through a temp name: a half-written file is never taken for the image.
+                try DurableFile.write(image.bytes, to: staged, through: staged + ".partial")
                 result.facts = image.facts
                 try jobs.saveResult(id: job.id, result.json ?? JSONText("{}"))
                 Log.info("job.provider_answered", ["jobId": .string(job.id), "provider": .string(provider.name),
@@ -153,9 +154,8 @@ public final class GenerationRunner: @unchecked Sendable {
                                                                    description: job.prompt))
             if let target = parameters.attach {
                 do {
-                    switch try attachments.attach(assetId: asset.id, userId: job.userId, ownerType: target.ownerType,
-                                                  ownerId: target.ownerId, role: target.role) {
-                    case .created(let attachment), .existing(let attachment): result.attachmentId = attachment.id
+                    switch try attachments.attach(assetId: asset.id, userId: job.userId, to: target) {
+                    case .created(let attached), .existing(let attached): result.attachmentId = attached.attachment.id
                     }
                 } catch {
                     // The image is in the library either way; the job says why it is not attached.
@@ -199,17 +199,7 @@ public final class GenerationRunner: @unchecked Sendable {
             ("attempt", LogValue(job.attempts)), ("userId", .string(job.userId)),
         ]
         fields += extra.map { ($0.key, $0.value) }
-        Log.write(level: status == "failed" ? "warning" : "info", event: "job.state", fields: fields)
-    }
-
-    /// Written to a temp name and renamed: a half-written file is never taken for the image.
-    private func save(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)),
-              rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw StorageError(operation: "save", path: path, errno: errno)
-        }
+        Log.write(level: status == "failed" ? .warning : .info, event: "job.state", fields: fields)
     }
 
     private func pauseForTests(_ heartbeat: () -> Void) {

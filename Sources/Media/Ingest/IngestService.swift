@@ -33,6 +33,16 @@ public struct VariantPlan: Sendable {
     public static let preview = VariantPlan(kind: .preview, recipe: .preview)
 }
 
+/// Rows that must commit with an ingested asset or not at all (an attach on upload).
+public protocol IngestCompanion<Record> {
+    associatedtype Record
+    /// Wraps the final transaction (to hold a lock across it); calls `commit` once.
+    func guarding<T>(_ commit: () throws -> T) throws -> T
+    /// Runs inside the final transaction, after the asset's rows; throwing rolls the whole
+    /// ingest back, and a `MediaError` counts as a refusal (no row remains).
+    func write(alongside asset: MediaAsset) throws -> Record
+}
+
 /// The one way a file becomes a `MediaAsset`, for uploads and generated images alike:
 /// detect the type from magic bytes, check limits from the header, make the variants,
 /// store every object, then write the variants and the `ready` asset in one transaction.
@@ -53,6 +63,14 @@ public struct IngestService {
     }
 
     public func ingest(_ file: StagedFile, _ request: IngestRequest) throws -> (MediaAsset, [MediaVariant]) {
+        let (asset, variants, _) = try ingest(file, request, with: NoCompanion())
+        return (asset, variants)
+    }
+
+    /// Ingests and commits `companion`'s rows in the same transaction.
+    public func ingest<Companion: IngestCompanion>(_ file: StagedFile, _ request: IngestRequest,
+                                                   with companion: Companion)
+    throws -> (MediaAsset, [MediaVariant], Companion.Record) {
         try file.finish()
         guard file.byteCount > 0 else { throw IngestError.empty }
         let format: ImageFormat
@@ -77,7 +95,7 @@ public struct IngestService {
         try assets.insert(asset)
 
         do {
-            let header = try imaging { try processor.inspect(path: file.path) }
+            let header = try imaging { try processor.inspect(path: file.path, format: format) }
             try assets.updateStatus(id: assetId, to: .processing)
             asset.width = header.uprightWidth
             asset.height = header.uprightHeight
@@ -103,11 +121,15 @@ public struct IngestService {
                                         createdAt: now), at: 0)
             asset.status = .ready
             asset.updatedAt = .databaseNow
-            try database.inTransaction {
-                try VariantRepository(database: database).insert(records)
-                try assets.markReady(asset, at: asset.updatedAt)
+            let ready = asset
+            let companionRecord = try companion.guarding {
+                try database.inTransaction {
+                    try VariantRepository(database: database).insert(records)
+                    try assets.markReady(ready, at: ready.updatedAt)
+                    return try companion.write(alongside: ready)
+                }
             }
-            return (asset, records)
+            return (asset, records, companionRecord)
         } catch {
             abandon(asset, because: error)
             throw error
@@ -135,7 +157,7 @@ public struct IngestService {
         }
         let assets = AssetRepository(database: database)
         do {
-            if error is IngestError {
+            if error is IngestError || error is MediaError {
                 try assets.delete(id: asset.id)
             } else {
                 try assets.updateStatus(id: asset.id, to: .failed)
@@ -145,4 +167,10 @@ public struct IngestService {
             Log.error("ingest.cleanup_failed", ["assetId": .string(asset.id), "error": .string("\(error)")])
         }
     }
+}
+
+/// No rows beside the asset's own.
+private struct NoCompanion: IngestCompanion {
+    func guarding<T>(_ commit: () throws -> T) throws -> T { try commit() }
+    func write(alongside asset: MediaAsset) {}
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import Imaging
+import ServerLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,15 +45,8 @@ public final class StagedFile {
             prefix += bytes.prefix(MediaTypeSniffer.prefixLength - prefix.count)
         }
         digest.update(bytes)
-        var written = 0
-        while written < bytes.count {
-            let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(operation: "write", path: path, errno: errno)
-            }
-            written += count
-        }
+        let failure = writeAll(fd, bytes)
+        guard failure == 0 else { throw StorageError(operation: "write", path: path, errno: failure) }
         byteCount += Int64(bytes.count)
     }
 

@@ -52,48 +52,65 @@ public struct MediaAsset: Codable, Sendable, Equatable {
         self.deletedAt = deletedAt
     }
 
-    static let columns = """
-        `id`, `userId`, `type`, `mimeType`, `title`, `description`, `tags`, `sizeBytes`, `width`, `height`, \
-        `durationMs`, `storageKey`, `storageProvider`, `checksum`, `status`, `visibility`, `source`, \
-        `createdAt`, `updatedAt`, `deletedAt`
-        """
-
-    init(row: Row) throws {
-        id = try row.get("id")
-        userId = try row.get("userId")
-        type = try row.enumValue("type")
-        mimeType = try row.get("mimeType")
-        title = try row.get("title")
-        description = try row.get("description")
-        // Tags are ours to write as an array of strings; anything else the Node side
-        // stored there reads as no tags rather than failing the whole library.
-        // JSONSerialization rather than a JSONDecoder per row: the library decodes 50 at a time.
-        tags = (try row.get("tags", as: JSONText?.self)).flatMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String]
-        }
-        sizeBytes = try row.get("sizeBytes")
-        width = try row.get("width")
-        height = try row.get("height")
-        durationMs = try row.get("durationMs")
-        storageKey = try row.get("storageKey")
-        storageProvider = try row.get("storageProvider")
-        checksum = try row.get("checksum")
-        status = try row.enumValue("status")
-        visibility = try row.enumValue("visibility")
-        source = try row.enumValue("source")
-        createdAt = try row.get("createdAt")
-        updatedAt = try row.get("updatedAt")
-        deletedAt = try row.get("deletedAt")
+    enum Column: String, CaseIterable {
+        case id, userId, type, mimeType, title, description, tags, sizeBytes, width, height, durationMs, storageKey
+        case storageProvider, checksum, status, visibility, source, createdAt, updatedAt, deletedAt
     }
 }
 
-extension Row {
-    /// A column holding a Prisma enum value.
-    func enumValue<T: RawRepresentable>(_ column: String) throws -> T where T.RawValue == String {
-        let raw: String = try get(column)
-        guard let value = T(rawValue: raw) else {
-            throw DatabaseError(code: 0, sqlState: "HY000", message: "`\(column)` holds unknown value `\(raw)`", sql: nil)
+extension MediaAsset: TableRecord {
+    static let table = "MediaAsset"
+
+    init(row: Row) throws {
+        id = try row.get(Column.id)
+        userId = try row.get(Column.userId)
+        type = try row.get(Column.type)
+        mimeType = try row.get(Column.mimeType)
+        title = try row.get(Column.title)
+        description = try row.get(Column.description)
+        // Tags are ours to write as an array of strings; anything else the Node side
+        // stored there reads as no tags rather than failing the whole library.
+        // JSONSerialization rather than a JSONDecoder per row: the library decodes 50 at a time.
+        tags = (try row.get(Column.tags, as: JSONText?.self)).flatMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String]
         }
-        return value
+        sizeBytes = try row.get(Column.sizeBytes)
+        width = try row.get(Column.width)
+        height = try row.get(Column.height)
+        durationMs = try row.get(Column.durationMs)
+        storageKey = try row.get(Column.storageKey)
+        storageProvider = try row.get(Column.storageProvider)
+        checksum = try row.get(Column.checksum)
+        status = try row.get(Column.status)
+        visibility = try row.get(Column.visibility)
+        source = try row.get(Column.source)
+        createdAt = try row.get(Column.createdAt)
+        updatedAt = try row.get(Column.updatedAt)
+        deletedAt = try row.get(Column.deletedAt)
+    }
+
+    func value(of column: Column) throws -> any DatabaseValueConvertible {
+        switch column {
+        case .id: return id
+        case .userId: return userId
+        case .type: return type
+        case .mimeType: return mimeType
+        case .title: return title
+        case .description: return description
+        case .tags: return try tags.map { try JSONText(encoding: $0) }
+        case .sizeBytes: return sizeBytes
+        case .width: return width
+        case .height: return height
+        case .durationMs: return durationMs
+        case .storageKey: return storageKey
+        case .storageProvider: return storageProvider
+        case .checksum: return checksum
+        case .status: return status
+        case .visibility: return visibility
+        case .source: return source
+        case .createdAt: return createdAt
+        case .updatedAt: return updatedAt
+        case .deletedAt: return deletedAt
+        }
     }
 }

@@ -27,18 +27,38 @@ public struct MediaAttachment: Codable, Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    static let columns = "`id`, `assetId`, `userId`, `ownerType`, `ownerId`, `role`, `sortOrder`, `meta`, `createdAt`"
+    enum Column: String, CaseIterable {
+        case id, assetId, userId, ownerType, ownerId, role, sortOrder, meta, createdAt
+    }
+}
+
+extension MediaAttachment: TableRecord {
+    static let table = "MediaAttachment"
 
     init(row: Row) throws {
-        id = try row.get("id")
-        assetId = try row.get("assetId")
-        userId = try row.get("userId")
-        ownerType = try row.enumValue("ownerType")
-        ownerId = try row.get("ownerId")
-        role = try row.enumValue("role")
-        sortOrder = try row.get("sortOrder")
-        meta = try row.get("meta")
-        createdAt = try row.get("createdAt")
+        id = try row.get(Column.id)
+        assetId = try row.get(Column.assetId)
+        userId = try row.get(Column.userId)
+        ownerType = try row.get(Column.ownerType)
+        ownerId = try row.get(Column.ownerId)
+        role = try row.get(Column.role)
+        sortOrder = try row.get(Column.sortOrder)
+        meta = try row.get(Column.meta)
+        createdAt = try row.get(Column.createdAt)
+    }
+
+    func value(of column: Column) -> any DatabaseValueConvertible {
+        switch column {
+        case .id: return id
+        case .assetId: return assetId
+        case .userId: return userId
+        case .ownerType: return ownerType
+        case .ownerId: return ownerId
+        case .role: return role
+        case .sortOrder: return sortOrder
+        case .meta: return meta
+        case .createdAt: return createdAt
+        }
     }
 }
 

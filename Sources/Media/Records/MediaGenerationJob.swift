@@ -45,28 +45,54 @@ public struct MediaGenerationJob: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
-    static let columns = """
-        `id`, `userId`, `type`, `prompt`, `negativePrompt`, `params`, `provider`, `model`, `status`, `error`, \
-        `attempts`, `result`, `resultAssetId`, `startedAt`, `completedAt`, `createdAt`, `updatedAt`
-        """
+    enum Column: String, CaseIterable {
+        case id, userId, type, prompt, negativePrompt, params, provider, model, status, error, attempts, result
+        case resultAssetId, startedAt, completedAt, createdAt, updatedAt
+    }
+}
+
+extension MediaGenerationJob: TableRecord {
+    static let table = "MediaGenerationJob"
 
     init(row: Row) throws {
-        id = try row.get("id")
-        userId = try row.get("userId")
-        type = try row.enumValue("type")
-        prompt = try row.get("prompt")
-        negativePrompt = try row.get("negativePrompt")
-        params = try row.get("params")
-        provider = try row.get("provider")
-        model = try row.get("model")
-        status = try row.enumValue("status")
-        error = try row.get("error")
-        attempts = try row.get("attempts")
-        result = try row.get("result")
-        resultAssetId = try row.get("resultAssetId")
-        startedAt = try row.get("startedAt")
-        completedAt = try row.get("completedAt")
-        createdAt = try row.get("createdAt")
-        updatedAt = try row.get("updatedAt")
+        id = try row.get(Column.id)
+        userId = try row.get(Column.userId)
+        type = try row.get(Column.type)
+        prompt = try row.get(Column.prompt)
+        negativePrompt = try row.get(Column.negativePrompt)
+        params = try row.get(Column.params)
+        provider = try row.get(Column.provider)
+        model = try row.get(Column.model)
+        status = try row.get(Column.status)
+        error = try row.get(Column.error)
+        attempts = try row.get(Column.attempts)
+        result = try row.get(Column.result)
+        resultAssetId = try row.get(Column.resultAssetId)
+        startedAt = try row.get(Column.startedAt)
+        completedAt = try row.get(Column.completedAt)
+        createdAt = try row.get(Column.createdAt)
+        updatedAt = try row.get(Column.updatedAt)
+    }
+
+    func value(of column: Column) -> any DatabaseValueConvertible {
+        switch column {
+        case .id: return id
+        case .userId: return userId
+        case .type: return type
+        case .prompt: return prompt
+        case .negativePrompt: return negativePrompt
+        case .params: return params
+        case .provider: return provider
+        case .model: return model
+        case .status: return status
+        case .error: return error
+        case .attempts: return attempts
+        case .result: return result
+        case .resultAssetId: return resultAssetId
+        case .startedAt: return startedAt
+        case .completedAt: return completedAt
+        case .createdAt: return createdAt
+        case .updatedAt: return updatedAt
+        }
     }
 }

@@ -27,17 +27,37 @@ public struct MediaVariant: Codable, Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    static let columns = "`id`, `assetId`, `kind`, `format`, `width`, `height`, `sizeBytes`, `storageKey`, `createdAt`"
+    enum Column: String, CaseIterable {
+        case id, assetId, kind, format, width, height, sizeBytes, storageKey, createdAt
+    }
+}
+
+extension MediaVariant: TableRecord {
+    static let table = "MediaVariant"
 
     init(row: Row) throws {
-        id = try row.get("id")
-        assetId = try row.get("assetId")
-        kind = try row.enumValue("kind")
-        format = try row.get("format")
-        width = try row.get("width")
-        height = try row.get("height")
-        sizeBytes = try row.get("sizeBytes")
-        storageKey = try row.get("storageKey")
-        createdAt = try row.get("createdAt")
+        id = try row.get(Column.id)
+        assetId = try row.get(Column.assetId)
+        kind = try row.get(Column.kind)
+        format = try row.get(Column.format)
+        width = try row.get(Column.width)
+        height = try row.get(Column.height)
+        sizeBytes = try row.get(Column.sizeBytes)
+        storageKey = try row.get(Column.storageKey)
+        createdAt = try row.get(Column.createdAt)
+    }
+
+    func value(of column: Column) -> any DatabaseValueConvertible {
+        switch column {
+        case .id: return id
+        case .assetId: return assetId
+        case .kind: return kind
+        case .format: return format
+        case .width: return width
+        case .height: return height
+        case .sizeBytes: return sizeBytes
+        case .storageKey: return storageKey
+        case .createdAt: return createdAt
+        }
     }
 }

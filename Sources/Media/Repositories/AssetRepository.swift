@@ -11,22 +11,14 @@ public struct AssetRepository {
     }
 
     public func insert(_ asset: MediaAsset) throws {
-        try database.execute("""
-            INSERT INTO `MediaAsset` (\(MediaAsset.columns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [
-                asset.id, asset.userId, asset.type.rawValue, asset.mimeType, asset.title, asset.description,
-                try asset.tags.map { try JSONText(encoding: $0) }, asset.sizeBytes, asset.width, asset.height,
-                asset.durationMs, asset.storageKey, asset.storageProvider, asset.checksum, asset.status.rawValue,
-                asset.visibility.rawValue, asset.source.rawValue, asset.createdAt, asset.updatedAt, asset.deletedAt,
-            ])
+        try database.execute(MediaAsset.insertStatement(count: 1), try asset.insertValues())
     }
 
     /// The user's asset, unless it is deleted.
     public func find(id: String, userId: String) throws -> MediaAsset? {
         guard MediaID.isWellFormed(id) else { return nil }
         return try database.queryOne("""
-            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `id` = ? AND `userId` = ? AND `deletedAt` IS NULL
             """, [id, userId]).map(MediaAsset.init(row:))
     }
@@ -37,7 +29,7 @@ public struct AssetRepository {
         guard !wellFormed.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
         let rows = try database.query("""
-            SELECT \(MediaAsset.columns) FROM `MediaAsset`
+            SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `userId` = ? AND `deletedAt` IS NULL AND `id` IN (\(placeholders))
             """, [userId] + wellFormed)
         var assets: [String: MediaAsset] = [:]
@@ -74,11 +66,11 @@ public struct AssetRepository {
     /// Newest first, keyset-paginated; fetches one row more than the page to know if
     /// another page follows.
     private func libraryStatement(_ query: LibraryQuery) -> (String, [any DatabaseValueConvertible], Int) {
-        var conditions = ["`userId` = ?", "`deletedAt` IS NULL", "`status` = 'ready'"]
-        var arguments: [any DatabaseValueConvertible] = [query.userId]
+        var conditions = ["`userId` = ?", "`deletedAt` IS NULL", "`status` = ?"]
+        var arguments: [any DatabaseValueConvertible] = [query.userId, MediaStatus.ready]
         if let type = query.type {
             conditions.append("`type` = ?")
-            arguments.append(type.rawValue)
+            arguments.append(type)
         }
         if let tag = query.tag {
             conditions.append("JSON_CONTAINS(`tags`, JSON_QUOTE(?))")
@@ -101,7 +93,7 @@ public struct AssetRepository {
         // deep then walks every newer row (1.7 s instead of 10 ms). The index is part of
         // the schema check-schema verifies.
         let sql = """
-            SELECT \(MediaAsset.columns) FROM `MediaAsset` FORCE INDEX (`MediaAsset_userId_deletedAt_createdAt_id_idx`)
+            SELECT \(MediaAsset.selection) FROM `MediaAsset` FORCE INDEX (`MediaAsset_userId_deletedAt_createdAt_id_idx`)
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
             """
@@ -110,7 +102,7 @@ public struct AssetRepository {
 
     public func updateStatus(id: String, to status: MediaStatus, at date: Date = .databaseNow) throws {
         try database.execute("UPDATE `MediaAsset` SET `status` = ?, `updatedAt` = ? WHERE `id` = ?",
-                             [status.rawValue, date, id])
+                             [status, date, id])
     }
 
     /// Title, description and tags, as PATCH changes them (nil leaves a field as it is).
@@ -148,10 +140,10 @@ public struct AssetRepository {
     /// The end of a successful ingest: what the file turned out to be, and `ready`.
     public func markReady(_ asset: MediaAsset, at date: Date = .databaseNow) throws {
         try database.execute("""
-            UPDATE `MediaAsset` SET `status` = 'ready', `type` = ?, `mimeType` = ?, `sizeBytes` = ?, `width` = ?,
+            UPDATE `MediaAsset` SET `status` = ?, `type` = ?, `mimeType` = ?, `sizeBytes` = ?, `width` = ?,
                 `height` = ?, `durationMs` = ?, `storageKey` = ?, `checksum` = ?, `updatedAt` = ?
             WHERE `id` = ?
-            """, [asset.type.rawValue, asset.mimeType, asset.sizeBytes, asset.width, asset.height, asset.durationMs,
+            """, [MediaStatus.ready, asset.type, asset.mimeType, asset.sizeBytes, asset.width, asset.height, asset.durationMs,
                   asset.storageKey, asset.checksum, date, asset.id])
     }
 
@@ -159,9 +151,9 @@ public struct AssetRepository {
     /// died (no ingest outlives the request time limit).
     public func abandoned(before date: Date) throws -> [MediaAsset] {
         try database.query("""
-            SELECT \(MediaAsset.columns) FROM `MediaAsset`
-            WHERE `status` IN ('pending', 'processing') AND `updatedAt` < ? AND `deletedAt` IS NULL
-            """, [date]).map(MediaAsset.init(row:))
+            SELECT \(MediaAsset.selection) FROM `MediaAsset`
+            WHERE `status` IN (?, ?) AND `updatedAt` < ? AND `deletedAt` IS NULL
+            """, [MediaStatus.pending, MediaStatus.processing, date]).map(MediaAsset.init(row:))
     }
 
     /// Which of these ids are assets whose files must stay: not deleted and not failed
@@ -172,8 +164,8 @@ public struct AssetRepository {
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
         let rows = try database.query("""
             SELECT `id` FROM `MediaAsset`
-            WHERE `id` IN (\(placeholders)) AND `deletedAt` IS NULL AND `status` <> 'failed'
-            """, wellFormed)
+            WHERE `id` IN (\(placeholders)) AND `deletedAt` IS NULL AND `status` <> ?
+            """, wellFormed + [MediaStatus.failed])
         return Set(try rows.map { try $0.get("id") })
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import MariaDB
 
-/// Reads and writes `MediaAttachment` rows, always within one user's data.
+/// Reads and writes `MediaAttachment` rows. Reads and writes that start from a request are
+/// scoped to a user; the owner-wide ones (`find(assetId:…)`, `nextSortOrder`, `deleteAll`)
+/// run only after the caller checked that the owner or asset is the user's.
 public struct AttachmentRepository {
     let database: Database
 
@@ -10,17 +12,13 @@ public struct AttachmentRepository {
     }
 
     public func insert(_ attachment: MediaAttachment) throws {
-        try database.execute("""
-            INSERT INTO `MediaAttachment` (\(MediaAttachment.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [attachment.id, attachment.assetId, attachment.userId, attachment.ownerType.rawValue,
-                  attachment.ownerId, attachment.role.rawValue, attachment.sortOrder, attachment.meta,
-                  attachment.createdAt])
+        try database.execute(MediaAttachment.insertStatement(count: 1), try attachment.insertValues())
     }
 
     public func find(id: String, userId: String) throws -> MediaAttachment? {
         guard MediaID.isWellFormed(id) else { return nil }
         return try database.queryOne("""
-            SELECT \(MediaAttachment.columns) FROM `MediaAttachment` WHERE `id` = ? AND `userId` = ?
+            SELECT \(MediaAttachment.selection) FROM `MediaAttachment` WHERE `id` = ? AND `userId` = ?
             """, [id, userId]).map(MediaAttachment.init(row:))
     }
 
@@ -31,16 +29,16 @@ public struct AttachmentRepository {
         let ids = Array(Set(ownerIds))
         guard !ids.isEmpty else { return [] }
         var sql = """
-            SELECT \(MediaAttachment.columns) FROM `MediaAttachment`
+            SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))
                 AND `userId` = ?
             """
-        var arguments: [any DatabaseValueConvertible] = [ownerType.rawValue]
+        var arguments: [any DatabaseValueConvertible] = [ownerType]
         arguments += ids as [any DatabaseValueConvertible]
         arguments.append(userId)
         if let role {
             sql += " AND `role` = ?"
-            arguments.append(role.rawValue)
+            arguments.append(role)
         }
         sql += " ORDER BY `ownerId`, `role`, `sortOrder`, `createdAt`, `id`"
         return try database.query(sql, arguments).map(MediaAttachment.init(row:))
@@ -50,9 +48,9 @@ public struct AttachmentRepository {
     public func find(assetId: String, ownerType: MediaOwnerType, ownerId: String,
                      role: MediaRole) throws -> MediaAttachment? {
         try database.queryOne("""
-            SELECT \(MediaAttachment.columns) FROM `MediaAttachment`
+            SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ? AND `assetId` = ?
-            """, [ownerType.rawValue, ownerId, role.rawValue, assetId]).map(MediaAttachment.init(row:))
+            """, [ownerType, ownerId, role, assetId]).map(MediaAttachment.init(row:))
     }
 
     /// One past the last position in an owner's role: where a new item goes.
@@ -60,13 +58,13 @@ public struct AttachmentRepository {
         try database.queryOne("""
             SELECT COALESCE(MAX(`sortOrder`) + 1, 0) AS next FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ?
-            """, [ownerType.rawValue, ownerId, role.rawValue])?.get("next", as: Int.self) ?? 0
+            """, [ownerType, ownerId, role])?.get("next", as: Int.self) ?? 0
     }
 
     public func deleteRole(_ role: MediaRole, ownerType: MediaOwnerType, ownerId: String, userId: String) throws {
         try database.execute("""
             DELETE FROM `MediaAttachment` WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ? AND `userId` = ?
-            """, [ownerType.rawValue, ownerId, role.rawValue, userId])
+            """, [ownerType, ownerId, role, userId])
     }
 
     /// New positions, in one statement.
@@ -108,14 +106,14 @@ public struct AttachmentRepository {
     /// Every (owner type, owner id, user) that has attachments, for garbage collection.
     public func owners() throws -> [(type: MediaOwnerType, ownerId: String, userId: String)] {
         try database.query("SELECT DISTINCT `ownerType`, `ownerId`, `userId` FROM `MediaAttachment`").map { row in
-            (try row.enumValue("ownerType"), try row.get("ownerId"), try row.get("userId"))
+            (try row.get("ownerType"), try row.get("ownerId"), try row.get("userId"))
         }
     }
 
     public func deleteOwner(_ type: MediaOwnerType, ownerId: String, userId: String) throws {
         try database.execute("""
             DELETE FROM `MediaAttachment` WHERE `ownerType` = ? AND `ownerId` = ? AND `userId` = ?
-            """, [type.rawValue, ownerId, userId])
+            """, [type, ownerId, userId])
     }
 
     /// Removes every attachment of an asset (when the asset is deleted).

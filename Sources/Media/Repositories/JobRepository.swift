@@ -10,18 +10,13 @@ public struct JobRepository {
     }
 
     public func insert(_ job: MediaGenerationJob) throws {
-        try database.execute("""
-            INSERT INTO `MediaGenerationJob` (\(MediaGenerationJob.columns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [job.id, job.userId, job.type.rawValue, job.prompt, job.negativePrompt, job.params, job.provider,
-                  job.model, job.status.rawValue, job.error, job.attempts, job.result, job.resultAssetId,
-                  job.startedAt, job.completedAt, job.createdAt, job.updatedAt])
+        try database.execute(MediaGenerationJob.insertStatement(count: 1), try job.insertValues())
     }
 
     public func find(id: String, userId: String) throws -> MediaGenerationJob? {
         guard MediaID.isWellFormed(id) else { return nil }
         return try database.queryOne("""
-            SELECT \(MediaGenerationJob.columns) FROM `MediaGenerationJob` WHERE `id` = ? AND `userId` = ?
+            SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob` WHERE `id` = ? AND `userId` = ?
             """, [id, userId]).map(MediaGenerationJob.init(row:))
     }
 
@@ -32,7 +27,7 @@ public struct JobRepository {
         var arguments: [any DatabaseValueConvertible] = [userId]
         if let status {
             conditions.append("`status` = ?")
-            arguments.append(status.rawValue)
+            arguments.append(status)
         }
         if let after {
             // The leading `createdAt <= ?` keeps it an index range (see AssetRepository.library).
@@ -41,7 +36,7 @@ public struct JobRepository {
         }
         arguments.append(limit + 1)
         var jobs = try database.query("""
-            SELECT \(MediaGenerationJob.columns) FROM `MediaGenerationJob`
+            SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
             """, arguments).map(MediaGenerationJob.init(row:))
         var next: LibraryCursor?
@@ -65,20 +60,20 @@ public struct JobRepository {
         // READ COMMITTED: the locking read must not lock the gap where new jobs are inserted.
         return try database.inTransaction(isolation: .readCommitted) {
             let running = try database.queryOne("""
-                SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = 'running' AND `updatedAt` >= ?
-                """, [liveSince])?.get("running", as: Int.self) ?? 0
+                SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = ? AND `updatedAt` >= ?
+                """, [MediaJobStatus.running, liveSince])?.get("running", as: Int.self) ?? 0
             guard running < limit else { return nil }
             // In the order of the (status, updatedAt) index, so the locking read stops at the
             // first free row; ordering by createdAt would sort, reading and locking every
             // queued row, and block the INSERTs of new jobs meanwhile.
             guard var job = try database.queryOne("""
-                SELECT \(MediaGenerationJob.columns) FROM `MediaGenerationJob`
-                WHERE `status` = 'queued' ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
-                """).map(MediaGenerationJob.init(row:)) else { return nil }
+                SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
+                WHERE `status` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, [MediaJobStatus.queued]).map(MediaGenerationJob.init(row:)) else { return nil }
             try database.execute("""
-                UPDATE `MediaGenerationJob` SET `status` = 'running', `attempts` = `attempts` + 1, `startedAt` = ?,
+                UPDATE `MediaGenerationJob` SET `status` = ?, `attempts` = `attempts` + 1, `startedAt` = ?,
                     `updatedAt` = ? WHERE `id` = ?
-                """, [now, now, job.id])
+                """, [MediaJobStatus.running, now, now, job.id])
             job.status = .running
             job.attempts += 1
             job.startedAt = now
@@ -89,8 +84,8 @@ public struct JobRepository {
 
     /// The lease: a running job whose `updatedAt` goes stale belongs to a dead runner.
     public func heartbeat(id: String, now: Date = .databaseNow) throws {
-        try database.execute("UPDATE `MediaGenerationJob` SET `updatedAt` = ? WHERE `id` = ? AND `status` = 'running'",
-                             [now, id])
+        try database.execute("UPDATE `MediaGenerationJob` SET `updatedAt` = ? WHERE `id` = ? AND `status` = ?",
+                             [now, id, MediaJobStatus.running])
     }
 
     /// Running jobs whose heartbeat stopped before `staleBefore`: queued again while
@@ -100,20 +95,20 @@ public struct JobRepository {
         try database.inTransaction(isolation: .readCommitted) {
             let stale = try database.query("""
                 SELECT `id`, `attempts` FROM `MediaGenerationJob`
-                WHERE `status` = 'running' AND `updatedAt` < ? FOR UPDATE SKIP LOCKED
-                """, [staleBefore]).map { (try $0.get("id", as: String.self), try $0.get("attempts", as: Int.self)) }
+                WHERE `status` = ? AND `updatedAt` < ? FOR UPDATE SKIP LOCKED
+                """, [MediaJobStatus.running, staleBefore]).map { (try $0.get("id", as: String.self), try $0.get("attempts", as: Int.self)) }
             var requeued: [String] = [], failed: [String] = []
             for (id, attempts) in stale {
                 if attempts < maxAttempts {
                     try database.execute("""
-                        UPDATE `MediaGenerationJob` SET `status` = 'queued', `error` = ?, `updatedAt` = ? WHERE `id` = ?
-                        """, ["attempt \(attempts) stopped: its worker died", now, id])
+                        UPDATE `MediaGenerationJob` SET `status` = ?, `error` = ?, `updatedAt` = ? WHERE `id` = ?
+                        """, [MediaJobStatus.queued, "attempt \(attempts) stopped: its worker died", now, id])
                     requeued.append(id)
                 } else {
                     try database.execute("""
-                        UPDATE `MediaGenerationJob` SET `status` = 'failed', `error` = ?, `completedAt` = ?, `updatedAt` = ?
+                        UPDATE `MediaGenerationJob` SET `status` = ?, `error` = ?, `completedAt` = ?, `updatedAt` = ?
                         WHERE `id` = ?
-                        """, ["gave up after \(attempts) attempts: the worker running it died each time", now, now, id])
+                        """, [MediaJobStatus.failed, "gave up after \(attempts) attempts: the worker running it died each time", now, now, id])
                     failed.append(id)
                 }
             }
@@ -129,23 +124,23 @@ public struct JobRepository {
 
     public func succeed(id: String, assetId: String, result: JSONText, now: Date = .databaseNow) throws {
         try database.execute("""
-            UPDATE `MediaGenerationJob` SET `status` = 'succeeded', `resultAssetId` = ?, `result` = ?, `error` = NULL,
+            UPDATE `MediaGenerationJob` SET `status` = ?, `resultAssetId` = ?, `result` = ?, `error` = NULL,
                 `completedAt` = ?, `updatedAt` = ? WHERE `id` = ?
-            """, [assetId, result, now, now, id])
+            """, [MediaJobStatus.succeeded, assetId, result, now, now, id])
     }
 
     public func fail(id: String, error: String, result: JSONText?, now: Date = .databaseNow) throws {
         try database.execute("""
-            UPDATE `MediaGenerationJob` SET `status` = 'failed', `error` = ?, `result` = COALESCE(?, `result`),
+            UPDATE `MediaGenerationJob` SET `status` = ?, `error` = ?, `result` = COALESCE(?, `result`),
                 `completedAt` = ?, `updatedAt` = ? WHERE `id` = ?
-            """, [String(error.prefix(4000)), result, now, now, id])
+            """, [MediaJobStatus.failed, String(error.prefix(4000)), result, now, now, id])
     }
 
     /// Back to the queue after a failure worth another attempt (e.g. storage down).
     public func requeue(id: String, error: String, now: Date = .databaseNow) throws {
         try database.execute("""
-            UPDATE `MediaGenerationJob` SET `status` = 'queued', `error` = ?, `updatedAt` = ? WHERE `id` = ?
-            """, [String(error.prefix(4000)), now, id])
+            UPDATE `MediaGenerationJob` SET `status` = ?, `error` = ?, `updatedAt` = ? WHERE `id` = ?
+            """, [MediaJobStatus.queued, String(error.prefix(4000)), now, id])
     }
 
     public struct ProviderMetric: Encodable, Sendable {
@@ -163,9 +158,9 @@ public struct JobRepository {
                 AVG(JSON_VALUE(`result`, '$.facts.latencyMs')) AS meanLatency,
                 MAX(CAST(JSON_VALUE(`result`, '$.facts.latencyMs') AS DOUBLE)) AS maxLatency
             FROM `MediaGenerationJob`
-            WHERE `status` IN ('succeeded', 'failed') AND `updatedAt` > ? - INTERVAL ? HOUR
+            WHERE `status` IN (?, ?) AND `updatedAt` > ? - INTERVAL ? HOUR
             GROUP BY `provider`, outcome ORDER BY `provider`, outcome
-            """, [Date.databaseNow, hours]).map { row in
+            """, [MediaJobStatus.succeeded, MediaJobStatus.failed, Date.databaseNow, hours]).map { row in
             ProviderMetric(provider: try row.get("provider"), outcome: try row.get("outcome"),
                            count: try row.get("count"), meanLatencyMs: try row.get("meanLatency"),
                            maxLatencyMs: try row.get("maxLatency"))

@@ -1,4 +1,5 @@
 import Foundation
+import MariaDB
 
 /// A page request against a user's library: newest first, keyset-paginated on
 /// (createdAt, id), optionally filtered by type, tag and title.
@@ -43,7 +44,9 @@ public struct LibraryCursor: Sendable, Equatable {
         guard token.utf8.count <= 200 else { return nil }
         guard let data = Base64URL.decode(token) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2)
+        // Only dates a DATETIME(3) column can hold: the cursor is bound as one.
         guard parts.count == 3, parts[0] == "v1", let milliseconds = Int64(parts[1]),
+              DateTimeRange.milliseconds.contains(milliseconds),
               MediaID.isWellFormed(String(parts[2])) else { return nil }
         createdAt = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         id = String(parts[2])

@@ -10,17 +10,8 @@ public struct VariantRepository {
 
     public func insert(_ variants: [MediaVariant]) throws {
         guard !variants.isEmpty else { return }
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        var arguments: [any DatabaseValueConvertible] = []
-        for variant in variants {
-            arguments += [variant.id, variant.assetId, variant.kind.rawValue, variant.format, variant.width,
-                          variant.height, variant.sizeBytes, variant.storageKey, variant.createdAt]
-                as [any DatabaseValueConvertible]
-        }
-        try database.execute("""
-            INSERT INTO `MediaVariant` (\(MediaVariant.columns))
-            VALUES \(Array(repeating: row, count: variants.count).joined(separator: ", "))
-            """, arguments)
+        try database.execute(MediaVariant.insertStatement(count: variants.count),
+                             try variants.flatMap { try $0.insertValues() })
     }
 
     /// The variants of many assets in one query, grouped by asset id in kind order.
@@ -29,7 +20,7 @@ public struct VariantRepository {
         guard !ids.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
         let rows = try database.query("""
-            SELECT \(MediaVariant.columns) FROM `MediaVariant`
+            SELECT \(MediaVariant.selection) FROM `MediaVariant`
             WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
             """, ids)
         var grouped: [String: [MediaVariant]] = [:]

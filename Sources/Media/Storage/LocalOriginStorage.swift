@@ -37,40 +37,13 @@ public struct LocalOriginStorage: OriginStorage {
             unlink(source)
             return
         }
-        syncDirectory(of: destination)
+        DurableFile.syncFolder(of: destination)
     }
 
     public func store(bytes: [UInt8], key: StorageKey, contentType: String) throws {
         let destination = path(of: key)
         try makeDirectories((destination as NSString).deletingLastPathComponent)
-        let temporary = temporaryDirectory + "/object-" + MediaID.generate()
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StorageError(operation: "create", path: temporary, errno: errno) }
-        var failure: StorageError?
-        var written = 0
-        bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let count = write(fd, raw.baseAddress! + written, raw.count - written)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = StorageError(operation: "write", path: temporary, errno: errno)
-                    return
-                }
-                written += count
-            }
-        }
-        if failure == nil, fchmod(fd, 0o644) != 0 || fsync(fd) != 0 {
-            failure = StorageError(operation: "fsync", path: temporary, errno: errno)
-        }
-        close(fd)
-        if failure == nil, rename(temporary, destination) != 0 {
-            failure = StorageError(operation: "rename", path: destination, errno: errno)
-        }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        syncDirectory(of: destination)
+        try DurableFile.write(bytes, to: destination, through: temporaryDirectory + "/object-" + MediaID.generate())
     }
 
     public func deleteAsset(userId: String, assetId: String) throws {
@@ -108,13 +81,5 @@ public struct LocalOriginStorage: OriginStorage {
                 throw StorageError(operation: "mkdir", path: current, errno: errno)
             }
         }
-    }
-
-    /// A rename is durable only once its folder is synced.
-    private func syncDirectory(of path: String) {
-        let fd = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 }

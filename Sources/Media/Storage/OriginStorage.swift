@@ -1,5 +1,6 @@
-/// Where originals and variants are kept (Active Storage's "service"). `local` now;
-/// `r2` (any S3-compatible endpoint) is selected by MEDIA_ORIGIN alone.
+/// Where originals and variants are kept (Active Storage's "service"). The one
+/// implementation today is `LocalOriginStorage`; everything that writes or deletes stored
+/// objects goes through this protocol so that another can take its place.
 public protocol OriginStorage: Sendable {
     /// The name stored in `MediaAsset.storageProvider`.
     var provider: String { get }

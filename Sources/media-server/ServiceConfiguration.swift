@@ -3,52 +3,46 @@ import Glibc
 #endif
 import FastCGI
 import MariaDB
+import MediaAPI
 
 /// Every setting of the service, read from `MEDIA_*` variables (and `DATABASE_URL`) and
 /// validated at start: a bad value stops the process with one line per problem.
-public struct ServiceConfiguration: Sendable {
-    public enum AuthMode: String, Sendable, CaseIterable {
-        /// The user id comes from the FastCGI param MEDIA_USER_ID that nginx sets.
-        case nginx
-        /// An HS256 bearer token verified with MEDIA_JWT_SECRET.
-        case jwt
-        /// The X-User-Id header: local stack only.
-        case dev
-    }
-
-    public var listen: ListenAddress
-    public var socketMode: mode_t
-    public var backlog: Int32
-    public var workers: Int
-    public var maxRequests: Int
-    public var requestTimeoutMilliseconds: Int64
-    public var slowRequestMilliseconds: Int64
-    public var stopTimeoutMilliseconds: Int64
-    public var debugEndpoints: Bool
-    public var auth: AuthMode
-    public var jwtSecret: [UInt8]
-    public var database: ConnectionConfiguration
-    public var storageRoot: String
-    public var baseURL: String
-    public var maxUploadBytes: Int64
-    public var maxPixels: Int
-    public var generationProvider: String
-    public var generationConcurrency: Int
-    public var generationMaxAttempts: Int
-    public var generationStaleAfterMilliseconds: Int64
-    public var openAIBaseURL: String
-    public var openAIKey: String
-    public var openAIModel: String
-    public var openAITimeoutMilliseconds: Int64
-    public var openAIMaxAttempts: Int
-    public var openAIBackoffMilliseconds: Int64
-    public var debugGenerationPauseMilliseconds: Int64
+struct ServiceConfiguration: Sendable {
+    var listen: ListenAddress
+    var socketMode: mode_t
+    var backlog: Int32
+    var workers: Int
+    var maxRequests: Int
+    var requestTimeoutMilliseconds: Int64
+    var slowRequestMilliseconds: Int64
+    var stopTimeoutMilliseconds: Int64
+    var debugEndpoints: Bool
+    var auth: Identity.Mode
+    var jwtSecret: [UInt8]
+    var database: ConnectionConfiguration
+    var statementCacheSize: Int
+    var storageRoot: String
+    var baseURL: String
+    var maxUploadBytes: Int64
+    var maxPixels: Int
+    var generationProvider: String
+    var generationConcurrency: Int
+    var generationMaxAttempts: Int
+    var generationStaleAfterMilliseconds: Int64
+    var openAIBaseURL: String
+    var openAIKey: String
+    var openAIModel: String
+    var openAITimeoutMilliseconds: Int64
+    var openAIMaxAttempts: Int
+    var openAIBackoffMilliseconds: Int64
+    var debugGenerationPauseMilliseconds: Int64
     /// Loaded by the commands that need it (serve validates it at start).
-    public var ownersFile: String
+    var ownersFile: String
 
     /// One line per variable for `--help`: name, default, meaning.
-    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
+    static let variables: [(name: String, defaultValue: String, meaning: String)] = [
         ("DATABASE_URL", "(required)", "mysql://user:password@host:port/database[?socket=/path], as Prisma reads it"),
+        ("MEDIA_STATEMENT_CACHE", "256", "prepared statements kept open per database connection (least recently used closed first)"),
         ("MEDIA_SOCKET", "/run/media-server/media.sock", "unix socket path, or tcp:127.0.0.1:PORT"),
         ("MEDIA_SOCKET_MODE", "0660", "permissions of the unix socket (octal)"),
         ("MEDIA_SOCKET_BACKLOG", "511", "listen backlog"),
@@ -78,12 +72,12 @@ public struct ServiceConfiguration: Sendable {
         ("MEDIA_DEBUG_ENDPOINTS", "0", "1 enables /api/media/_debug/* (tests only: sleep, echo)"),
     ]
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let problems: [String]
-        public var description: String { problems.joined(separator: "\n") }
+    struct Invalid: Error, CustomStringConvertible {
+        let problems: [String]
+        var description: String { problems.joined(separator: "\n") }
     }
 
-    public init(environment: [String: String]) throws {
+    init(environment: [String: String]) throws {
         var reader = EnvironmentReader(environment: environment)
         listen = reader.value("MEDIA_SOCKET", default: ListenAddress.unix(path: "/run/media-server/media.sock")) {
             try? ListenAddress(parsing: $0)
@@ -98,7 +92,7 @@ public struct ServiceConfiguration: Sendable {
         requestTimeoutMilliseconds = reader.duration("MEDIA_REQUEST_TIMEOUT", default: 60_000)
         slowRequestMilliseconds = reader.duration("MEDIA_SLOW_REQUEST", default: 5_000)
         stopTimeoutMilliseconds = reader.duration("MEDIA_STOP_TIMEOUT", default: 30_000)
-        auth = reader.value("MEDIA_AUTH", default: .nginx) { AuthMode(rawValue: $0) }
+        auth = reader.value("MEDIA_AUTH", default: .nginx) { Identity.Mode(rawValue: $0) }
         jwtSecret = Array((environment["MEDIA_JWT_SECRET"] ?? "").utf8)
         if auth == .jwt && jwtSecret.count < 32 {
             reader.problems.append("MEDIA_JWT_SECRET: required with MEDIA_AUTH=jwt, at least 32 bytes")
@@ -115,12 +109,14 @@ public struct ServiceConfiguration: Sendable {
             let scales: [Character: Int64] = ["k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024]
             let scale = text.last.flatMap { scales[Character($0.lowercased())] } ?? 1
             guard let number = Int64(scale == 1 ? Substring(text) : text.dropLast()), number > 0 else { return nil }
-            return number * scale
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : bytes
         }
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
         ownersFile = reader.value("MEDIA_OWNERS_FILE", default: "/etc/media-server/owners.json") {
             $0.hasPrefix("/") ? $0 : nil
         }
+        statementCacheSize = reader.integer("MEDIA_STATEMENT_CACHE", default: 256, range: 1...16_382) ?? 256
         generationProvider = reader.value("MEDIA_GENERATION_PROVIDER", default: "procedural") {
             ["procedural", "openai"].contains($0) ? $0 : nil
         }
@@ -184,10 +180,12 @@ struct EnvironmentReader {
             let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
             for (suffix, scale) in units where text.hasSuffix(suffix) {
                 guard let number = Int64(text.dropLast(suffix.count)), number >= 0 else { return nil }
-                return number * scale
+                let (milliseconds, overflow) = number.multipliedReportingOverflow(by: scale)
+                return overflow ? nil : milliseconds
             }
             guard let seconds = Int64(text), seconds >= 0 else { return nil }
-            return seconds * 1000
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : milliseconds
         }
     }
 }

@@ -1,0 +1,42 @@
+/// An asset as a response shows it: the record and each variant with the URL a client
+/// fetches it from. URLs are made here, in the domain, so that every response that carries
+/// one gets it from the same delivery adapter.
+public struct PresentedAsset: Sendable {
+    public let asset: MediaAsset
+    /// In kind order: original, thumbnail, preview, poster.
+    public let variants: [PresentedVariant]
+}
+
+public struct PresentedVariant: Sendable {
+    public let variant: MediaVariant
+    public let url: String
+}
+
+/// Loads assets' variants in one query and gives each its URL.
+public struct AssetPresenter {
+    let variants: VariantRepository
+    let delivery: any DeliveryAdapter
+
+    public init(variants: VariantRepository, delivery: any DeliveryAdapter) {
+        self.variants = variants
+        self.delivery = delivery
+    }
+
+    public func present(_ assets: [MediaAsset]) throws -> [PresentedAsset] {
+        guard !assets.isEmpty else { return [] }
+        let grouped = try variants.variants(ofAssets: assets.map(\.id))
+        return assets.map { present($0, variants: grouped[$0.id] ?? []) }
+    }
+
+    public func present(_ asset: MediaAsset) throws -> PresentedAsset {
+        try present(asset, variants: variants.variants(ofAssets: [asset.id])[asset.id] ?? [])
+    }
+
+    /// An asset whose variants are already at hand (just ingested).
+    public func present(_ asset: MediaAsset, variants: [MediaVariant]) -> PresentedAsset {
+        let rank = { (kind: MediaVariantKind) in MediaVariantKind.allCases.firstIndex(of: kind) ?? Int.max }
+        return PresentedAsset(asset: asset, variants: variants
+            .sorted { rank($0.kind) < rank($1.kind) }
+            .map { PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey)) })
+    }
+}

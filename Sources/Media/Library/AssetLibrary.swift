@@ -1,0 +1,119 @@
+import Foundation
+import MariaDB
+
+/// What an upload brings beside its bytes, as the client sent it (validated here).
+public struct UploadDetails: Sendable {
+    public var title: String?
+    public var description: String?
+    public var tags: [String]?
+    /// The client's name for the file: only ever used to make a slug.
+    public var originalFilename: String?
+    /// Attach on upload: committed with the asset, or neither is.
+    public var attachTo: AttachmentTarget?
+
+    public init(title: String?, description: String?, tags: [String]?, originalFilename: String?,
+                attachTo: AttachmentTarget?) {
+        (self.title, self.description, self.tags) = (title, description, tags)
+        (self.originalFilename, self.attachTo) = (originalFilename, attachTo)
+    }
+}
+
+/// A PATCH of an asset's details: nil leaves a field alone, `.some(nil)` clears it.
+public struct AssetChanges: Sendable {
+    public var title: String??
+    public var description: String??
+    public var tags: [String]??
+
+    public init(title: String??, description: String??, tags: [String]??) {
+        (self.title, self.description, self.tags) = (title, description, tags)
+    }
+}
+
+/// A user's library: upload, show, edit, delete, list. Every read and write is scoped to
+/// the user; another user's asset answers `notFound` exactly like a missing one.
+public struct AssetLibrary {
+    public static let maxPageSize = 100
+
+    let database: Database
+    let storage: any OriginStorage
+    let ingest: IngestService
+    let attachments: AttachmentService
+    let presenter: AssetPresenter
+    let stagingDirectory: String
+    /// The largest file accepted (MEDIA_MAX_UPLOAD_BYTES).
+    public let maxUploadBytes: Int64
+
+    public init(database: Database, storage: any OriginStorage, ingest: IngestService, attachments: AttachmentService,
+                presenter: AssetPresenter, stagingDirectory: String, maxUploadBytes: Int64) {
+        self.database = database
+        self.storage = storage
+        self.ingest = ingest
+        self.attachments = attachments
+        self.presenter = presenter
+        self.stagingDirectory = stagingDirectory
+        self.maxUploadBytes = maxUploadBytes
+    }
+
+    var assets: AssetRepository { AssetRepository(database: database) }
+
+    /// A staged file for an upload's bytes, refusing more than `maxUploadBytes`.
+    public func stageUpload() throws -> StagedFile {
+        try StagedFile(directory: stagingDirectory, limit: maxUploadBytes)
+    }
+
+    /// The one ingest path, then (in its transaction) the attach if one was asked for.
+    public func upload(_ file: StagedFile, _ details: UploadDetails,
+                       userId: String) throws -> (asset: PresentedAsset, attachment: MediaAttachment?) {
+        let request = IngestRequest(
+            userId: userId, source: .upload, title: try AssetDetails.title(details.title),
+            description: try AssetDetails.description(details.description),
+            tags: try details.tags.map(AssetDetails.tags), originalFilename: details.originalFilename)
+        guard let target = details.attachTo else {
+            let (asset, variants) = try ingest.ingest(file, request)
+            return (presenter.present(asset, variants: variants), nil)
+        }
+        let (asset, variants, attachment) = try ingest.ingest(
+            file, request, with: attachments.attachingOnIngest(userId: userId, to: target))
+        return (presenter.present(asset, variants: variants), attachment)
+    }
+
+    public func asset(id: String, userId: String) throws -> PresentedAsset {
+        try presenter.present(try readyAsset(id: id, userId: userId))
+    }
+
+    public func update(id: String, userId: String, _ changes: AssetChanges) throws -> PresentedAsset {
+        let current = try readyAsset(id: id, userId: userId)
+        let title = try changes.title.map { try AssetDetails.title($0) }
+        let description = try changes.description.map { try AssetDetails.description($0) }
+        let tags = try changes.tags.map { try $0.map(AssetDetails.tags) }
+        guard try assets.updateDetails(id: current.id, userId: userId, title: title, description: description,
+                                       tags: tags) else { throw MediaError.notFound(.asset) }
+        return try asset(id: id, userId: userId)
+    }
+
+    /// Soft delete: the row stays (marked deleted), its attachments go with it, then its files.
+    public func delete(id: String, userId: String) throws {
+        let asset = try readyAsset(id: id, userId: userId)
+        let deleted = try database.inTransaction {
+            let marked = try assets.markDeleted(id: asset.id, userId: userId)
+            if marked { try AttachmentRepository(database: database).deleteAll(assetId: asset.id) }
+            return marked
+        }
+        guard deleted else { throw MediaError.notFound(.asset) }
+        // After the commit: if this fails, the files are orphans that `media-server gc` removes.
+        try storage.deleteAsset(userId: userId, assetId: asset.id)
+    }
+
+    /// One page of the library, newest first, and the cursor of the next page if any.
+    public func page(_ query: LibraryQuery) throws -> (items: [PresentedAsset], next: LibraryCursor?) {
+        let page = try assets.library(query)
+        return (try presenter.present(page.assets), page.next)
+    }
+
+    private func readyAsset(id: String, userId: String) throws -> MediaAsset {
+        guard let asset = try assets.find(id: id, userId: userId), asset.status == .ready else {
+            throw MediaError.notFound(.asset)
+        }
+        return asset
+    }
+}

@@ -1,0 +1,19 @@
+import FastCGI
+import Media
+
+extension Router {
+    /// Every route of the API, each resource's handlers over its use case, and the
+    /// operations routes (`_ping`, `_status`, and `_debug` when enabled).
+    public static func media(library: AssetLibrary, attachments: AttachmentService, generation: GenerationQueue,
+                             scoreboard: Scoreboard, checks: [String: () -> String],
+                             generationMetrics: @escaping () -> [JobRepository.ProviderMetric]?,
+                             debugEndpoints: Bool) -> Router {
+        var router = Router()
+        OperationsRoutes(scoreboard: scoreboard, checks: checks, generationMetrics: generationMetrics)
+            .register(in: &router, debugEndpoints: debugEndpoints)
+        MediaRoutes(library: library).register(in: &router)
+        AttachmentRoutes(attachments: attachments).register(in: &router)
+        GenerationRoutes(queue: generation).register(in: &router)
+        return router
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import FastCGI
+import Imaging
+import MariaDB
+import Media
+import MediaAPI
+import ServerLog
+
+/// The composition root: builds the application a worker serves, every use case wired to
+/// its dependencies, and the generation runner beside it.
+enum Service {
+    /// The application and the generation runner it feeds (started, to be stopped when
+    /// the worker leaves).
+    static func makeApplication(configuration: ServiceConfiguration,
+                                scoreboard: Scoreboard) throws -> (Application, GenerationRunner) {
+        // One worker serves one request at a time: one libvips thread keeps the pool's
+        // CPU use to one core per worker.
+        try Vips.initialize(concurrency: 1)
+        let database = Database(configuration: configuration.database,
+                                statementCacheSize: configuration.statementCacheSize)
+        let storage = try LocalOriginStorage(root: configuration.storageRoot)
+        let registry = try OwnersRegistry(contentsOf: configuration.ownersFile)
+        let provider = imageProvider(configuration)
+        let runner = makeRunner(configuration: configuration, provider: provider, storage: storage, registry: registry)
+        let services = UseCases(configuration: configuration, database: database, storage: storage, registry: registry)
+        let queue = GenerationQueue(database: database, provider: provider, attachments: services.attachments,
+                                    presenter: services.presenter, wakeRunner: { runner.wake() })
+
+        let router = Router.media(
+            library: services.library, attachments: services.attachments, generation: queue, scoreboard: scoreboard,
+            checks: ["database": { databaseState(database) }],
+            generationMetrics: { try? JobRepository(database: database).metrics() },
+            debugEndpoints: configuration.debugEndpoints)
+        runner.start()
+        let identity = Identity(mode: configuration.auth, jwtSecret: configuration.jwtSecret)
+        return (Application(router: router, identity: identity, statementsExecuted: { database.statementsExecuted }),
+                runner)
+    }
+
+    /// The use cases over one connection: a connection serves one thread.
+    struct UseCases {
+        let presenter: AssetPresenter
+        let ingest: IngestService
+        let attachments: AttachmentService
+        let library: AssetLibrary
+
+        init(configuration: ServiceConfiguration, database: Database, storage: LocalOriginStorage,
+             registry: OwnersRegistry) {
+            presenter = AssetPresenter(variants: VariantRepository(database: database),
+                                       delivery: PublicDelivery(baseURL: configuration.baseURL))
+            ingest = IngestService(database: database, storage: storage,
+                                   processor: ImageProcessor(maxPixels: configuration.maxPixels))
+            attachments = AttachmentService(database: database, registry: registry, presenter: presenter)
+            library = AssetLibrary(database: database, storage: storage, ingest: ingest, attachments: attachments,
+                                   presenter: presenter, stagingDirectory: storage.temporaryDirectory,
+                                   maxUploadBytes: configuration.maxUploadBytes)
+        }
+    }
+
+    static func imageProvider(_ configuration: ServiceConfiguration) -> any ImageProvider {
+        guard configuration.generationProvider == "openai" else { return ProceduralProvider() }
+        return OpenAIImagesProvider(settings: .init(
+            baseURL: configuration.openAIBaseURL, apiKey: configuration.openAIKey, model: configuration.openAIModel,
+            timeoutSeconds: Double(configuration.openAITimeoutMilliseconds) / 1000,
+            maxAttempts: configuration.openAIMaxAttempts,
+            backoffSeconds: Double(configuration.openAIBackoffMilliseconds) / 1000))
+    }
+
+    /// The runner gets its own connection and its own use cases over it.
+    static func makeRunner(configuration: ServiceConfiguration, provider: any ImageProvider,
+                           storage: LocalOriginStorage, registry: OwnersRegistry) -> GenerationRunner {
+        let database = Database(configuration: configuration.database,
+                                statementCacheSize: configuration.statementCacheSize)
+        let services = UseCases(configuration: configuration, database: database, storage: storage, registry: registry)
+        return GenerationRunner(
+            settings: .init(concurrency: configuration.generationConcurrency,
+                            staleAfterSeconds: Double(configuration.generationStaleAfterMilliseconds) / 1000,
+                            maxAttempts: configuration.generationMaxAttempts, stagingDirectory: storage.temporaryDirectory,
+                            pauseAfterSaveMilliseconds: configuration.debugEndpoints
+                                ? Int(clamping: configuration.debugGenerationPauseMilliseconds) : 0),
+            provider: provider, database: database, ingest: services.ingest, attachments: services.attachments)
+    }
+
+    static func databaseState(_ database: Database) -> String {
+        if let error = database.ping() { return "down: \(error.message)" }
+        return "up"
+    }
+}

@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Hashing", "ServerLog"]),
         .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "Hashing", "ServerLog"]),
         .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "ServerLog"]),
+        // The parsers as fuzz targets (scripts/fuzz-parsers); built plainly, it replays inputs.
+        .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
         .executableTarget(name: "media-bench", dependencies: ["Imaging"]),
 
@@ -35,7 +37,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "TestSupport"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "Imaging", "TestSupport"]),
         .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

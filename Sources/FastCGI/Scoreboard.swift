@@ -156,15 +156,6 @@ public struct WorkerSlot: @unchecked Sendable {
             $0.pointee.request_started_ms = 0
         }
     }
-
-    /// Sets the request id once the application has chosen it.
-    public func setRequestId(_ requestId: String) {
-        update { copyCString(requestId, into: &$0.pointee.request_id) }
-    }
-
-    func stopping() {
-        update { $0.pointee.state = Int32(MEDIA_SLOT_STOPPING) }
-    }
 }
 
 /// Copies a string into a fixed C char array (a tuple), truncated and NUL-terminated.

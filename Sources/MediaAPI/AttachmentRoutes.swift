@@ -4,7 +4,7 @@ import Media
 /// Attachments of assets to host-app owners: attach, edit, detach, reorder, and the
 /// owner-side reads (one owner, or up to 100 at once for `?includeMedia=true`). Each handler
 /// parses the request, calls one `AttachmentService` use case, and renders its result.
-struct AttachmentRoutes {
+package struct AttachmentRoutes {
     let attachments: AttachmentService
 
     func register(in router: inout Router) {
@@ -17,12 +17,12 @@ struct AttachmentRoutes {
     }
 
     /// What `POST /media/:id/attach` carries.
-    struct AttachBody {
-        let target: AttachmentTarget
-        let sortOrder: Int?
-        let meta: String?
+    package struct AttachBody {
+        package let target: AttachmentTarget
+        package let sortOrder: Int?
+        package let meta: String?
 
-        init(_ json: JSONBody) throws {
+        package init(_ json: JSONBody) throws {
             try json.requireOnly(["ownerType", "ownerId", "role", "sortOrder", "meta"])
             target = try AttachmentRoutes.target(json)
             sortOrder = try AttachmentRoutes.sortOrder(json)
@@ -31,11 +31,11 @@ struct AttachmentRoutes {
     }
 
     /// What `PATCH /media/attachments/:id` carries: absent leaves a field alone.
-    struct UpdateBody {
+    package struct UpdateBody {
         let sortOrder: Int?
         let meta: String??
 
-        init(_ json: JSONBody) throws {
+        package init(_ json: JSONBody) throws {
             try json.requireOnly(["sortOrder", "meta"])
             sortOrder = try AttachmentRoutes.sortOrder(json)
             meta = try json.object["meta"].map(AttachmentRoutes.meta)
@@ -43,10 +43,10 @@ struct AttachmentRoutes {
     }
 
     /// What `PUT …/media/order` carries.
-    struct OrderBody: Decodable {
+    package struct OrderBody: Decodable {
         let attachmentIds: [String]
 
-        init(_ json: JSONBody) throws {
+        package init(_ json: JSONBody) throws {
             try json.requireOnly(["attachmentIds"])
             self = try json.decode(OrderBody.self)
         }

@@ -3,7 +3,7 @@ import Media
 
 /// AI generation as jobs: `POST /media/generate` queues one (202), `GET /media/jobs/:id`
 /// and `GET /media/jobs` read them back. The work happens in the runners.
-struct GenerationRoutes {
+package struct GenerationRoutes {
     let queue: GenerationQueue
 
     func register(in router: inout Router) {
@@ -35,7 +35,7 @@ struct GenerationRoutes {
     }
 
     /// The body of `POST /media/generate`, typed; the rules are the queue's.
-    static func order(_ json: JSONBody) throws -> GenerationOrder {
+    package static func order(_ json: JSONBody) throws -> GenerationOrder {
         try json.requireOnly(["prompt", "negativePrompt", "type", "params", "ownerType", "ownerId", "role"])
         struct Body: Decodable {
             let prompt: String?

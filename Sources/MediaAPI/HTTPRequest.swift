@@ -35,14 +35,10 @@ public final class HTTPRequest {
         } catch RequestBodyError.tooLarge {
             throw APIError.payloadTooLarge(limit: limit)
         }
-        guard !bytes.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json")
-        }
-        return JSONBody(object: object, bytes: bytes)
+        return try JSONBody(parsing: bytes)
     }
 
-    static func parseQuery(_ text: String) -> [String: [String]] {
+    package static func parseQuery(_ text: String) -> [String: [String]] {
         var result: [String: [String]] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -62,6 +58,16 @@ public final class HTTPRequest {
 public struct JSONBody {
     public let object: [String: Any]
     let bytes: [UInt8]
+
+    /// A 400 unless `bytes` is one JSON object.
+    package init(parsing bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json")
+        }
+        self.object = object
+        self.bytes = bytes
+    }
 
     /// The fields decoded as `T`, as a 400 naming the field when a value has the wrong type.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
@@ -98,7 +104,7 @@ private func describe(_ error: DecodingError) -> String {
 
 extension HTTPRequest {
     /// `limit` from the query: `fallback` when absent, a 400 outside 1...`maximum`.
-    func pageLimit(fallback: Int, maximum: Int) throws -> Int {
+    package func pageLimit(fallback: Int, maximum: Int) throws -> Int {
         guard let text = queryValue("limit") else { return fallback }
         guard let limit = Int(text), (1...maximum).contains(limit) else {
             throw APIError.badRequest("`limit` is a number from 1 to \(maximum).", code: "invalid_limit")
@@ -107,7 +113,7 @@ extension HTTPRequest {
     }
 
     /// `cursor` from the query: nil when absent, a 400 when it is not one this service issued.
-    func pageCursor() throws -> LibraryCursor? {
+    package func pageCursor() throws -> LibraryCursor? {
         guard let token = queryValue("cursor"), !token.isEmpty else { return nil }
         guard let cursor = LibraryCursor(token: token) else {
             throw APIError.badRequest("`cursor` is not a cursor this service issued.", code: "invalid_cursor")
@@ -116,7 +122,7 @@ extension HTTPRequest {
     }
 
     /// A query or path value that must be one of an enum's cases; a 400 naming them otherwise.
-    static func enumValue<T: RawRepresentable & CaseIterable>(_ text: String, _ name: String, code: String) throws -> T
+    package static func enumValue<T: RawRepresentable & CaseIterable>(_ text: String, _ name: String, code: String) throws -> T
     where T.RawValue == String {
         guard let value = T(rawValue: text) else {
             throw APIError.badRequest("Unknown \(name) `\(text)`; one of: "

@@ -38,7 +38,7 @@ public struct Identity: Sendable {
     /// The `sub` of a valid token: HS256 only (the algorithm is pinned, never read from
     /// the token as a choice), signature checked in constant time, `exp` required and in
     /// the future, `nbf` (if present) in the past.
-    func bearerSubject(_ authorization: String?, now: Date = Date()) -> String? {
+    package func bearerSubject(_ authorization: String?, now: Date = Date()) -> String? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
         let parts = authorization.dropFirst(7).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,

@@ -4,7 +4,7 @@ import Media
 
 /// The library: upload, list, show, edit, delete (`/api/media…`). Each handler parses the
 /// request, calls one `AssetLibrary` use case, and renders its result.
-struct MediaRoutes {
+package struct MediaRoutes {
     let library: AssetLibrary
 
     /// Multipart framing and text fields on top of the file itself.
@@ -83,7 +83,7 @@ struct MediaRoutes {
     }
 
     /// A PATCH body: `title`, `description`, `tags`; absent leaves a field alone, null clears it.
-    static func changes(_ json: JSONBody) throws -> AssetChanges {
+    package static func changes(_ json: JSONBody) throws -> AssetChanges {
         try json.requireOnly(["title", "description", "tags"])
         let body = json.object
         func text(_ name: String) throws -> String?? {
@@ -108,7 +108,7 @@ struct MediaRoutes {
     }
 
     /// The `tags` form field: a JSON array of strings.
-    static func tags(formField text: String?) throws -> [String]? {
+    package static func tags(formField text: String?) throws -> [String]? {
         guard let text else { return nil }
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
               let array = parsed as? [Any], let strings = array as? [String],
@@ -120,7 +120,7 @@ struct MediaRoutes {
     }
 
     /// Upload and attach in one request: all three owner fields, or none.
-    static func attachTarget(_ fields: [String: String]) throws -> AttachmentTarget? {
+    package static func attachTarget(_ fields: [String: String]) throws -> AttachmentTarget? {
         let (type, id, role) = (fields["ownerType"], fields["ownerId"], fields["role"])
         guard type != nil || id != nil || role != nil else { return nil }
         guard let type, let id, let role else {

@@ -312,4 +312,26 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertEqual(try get("/api/media?cursor=garbage", as: alice).errorCode, "invalid_cursor")
         XCTAssertEqual(try get("/api/media?type=audio", as: alice).errorCode, "invalid_type")
     }
+
+    /// A cursor is validated down to what the column can hold: one a client forged with a
+    /// date no DATETIME(3) holds used to trap in the worker (nginx answered 503 and the pool
+    /// respawned it). Now it is a 400 and the worker serves on.
+    func testForgedCursorDatesAre400AndNoWorkerDies() throws {
+        let workers = Set(try stack.workerPIDs())
+        let restarts = try XCTUnwrap(stack.status()["restarts"] as? Int)
+        let id = "c" + String(repeating: "a", count: 24)
+        for milliseconds in ["9223372036854775807", "-99999999999999", "-9223372036854775808", "253402300800000"] {
+            let token = Data("v1:\(milliseconds):\(id)".utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            for path in ["/api/media?cursor=\(token)", "/api/media/jobs?cursor=\(token)"] {
+                let response = try get(path, as: alice)
+                XCTAssertEqual(response.status, 400, "\(path): \(response.text)")
+                XCTAssertEqual(response.errorCode, "invalid_cursor", path)
+            }
+        }
+        XCTAssertEqual(try get("/api/media", as: alice).status, 200)
+        XCTAssertEqual(Set(try stack.workerPIDs()), workers)
+        XCTAssertEqual(try XCTUnwrap(stack.status()["restarts"] as? Int), restarts)
+    }
 }

@@ -24,6 +24,11 @@ public struct OwnersRegistry: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(problems: ["MEDIA_OWNERS_FILE=\(path): cannot read the file"])
         }
+        try self.init(data: data, path: path)
+    }
+
+    /// The file's contents, as read from `path` (named in the problems).
+    package init(data: Data, path: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw Invalid(problems: ["MEDIA_OWNERS_FILE=\(path): not a JSON object"])
         }
@@ -55,11 +60,11 @@ public struct OwnersRegistry: Sendable {
     public func existing(_ type: MediaOwnerType, ids ownerIds: [String], userId: String,
                          in database: Database) throws -> Set<String> {
         let unique = Array(Set(ownerIds.filter { !$0.isEmpty && $0.utf8.count <= 191 }))
-        guard !unique.isEmpty, let query = queries[type] else { return [] }
+        guard !unique.isEmpty else { return [] }
         var found = Set<String>()
         for start in stride(from: 0, to: unique.count, by: Self.maxBatch) {
             let batch = Array(unique[start..<min(start + Self.maxBatch, unique.count)])
-            let (sql, arguments) = query.statement(ownerIds: batch, userId: userId)
+            guard let (sql, arguments) = statement(type, ownerIds: batch, userId: userId) else { return [] }
             for row in try database.query(sql, arguments) {
                 // The query's first column is the owner id, whatever the host calls it.
                 guard let id = row.values.first.flatMap(String.fromDatabaseValue) else { continue }
@@ -67,6 +72,12 @@ public struct OwnersRegistry: Sendable {
             }
         }
         return found
+    }
+
+    /// The owner type's query with its parameters bound in order.
+    package func statement(_ type: MediaOwnerType, ownerIds: [String],
+                           userId: String) -> (String, [any DatabaseValueConvertible])? {
+        queries[type]?.statement(ownerIds: ownerIds, userId: userId)
     }
 
     public func exists(_ type: MediaOwnerType, id: String, userId: String, in database: Database) throws -> Bool {

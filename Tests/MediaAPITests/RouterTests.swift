@@ -1,0 +1,102 @@
+import FastCGI
+import Foundation
+@testable import MediaAPI
+import XCTest
+
+/// The router and the identity step in front of it, without a pool or nginx.
+final class RouterTests: XCTestCase {
+    func request(_ method: String, _ path: String, headers: [String: String] = [:]) -> HTTPRequest {
+        var params = ["REQUEST_METHOD": method, "DOCUMENT_URI": path, "REQUEST_URI": path]
+        for (name, value) in headers { params["HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] = value }
+        return HTTPRequest(FastCGIRequest(params: params, body: RequestBody(bytes: [])))
+    }
+
+    /// A router whose handlers answer with a status that names them.
+    func router() -> Router {
+        var router = Router()
+        router.add("GET", "/api/media/:id") { _ in HTTPResponse(status: 201) }
+        router.add("PATCH", "/api/media/:id") { _ in HTTPResponse(status: 202) }
+        router.add("GET", "/api/media/jobs") { _ in HTTPResponse(status: 203) }
+        router.add("GET", "/api/media/jobs/:id") { request in HTTPResponse(status: 204, body: Array(request.parameter("id").utf8)) }
+        router.add("GET", "/api/owners/:ownerType/media") { _ in HTTPResponse(status: 205) }
+        router.add("GET", "/api/owners/:ownerType/:ownerId/media") { _ in HTTPResponse(status: 206) }
+        router.add("GET", "/api/private", signedIn: { _, userId in HTTPResponse(status: 207, body: Array(userId.utf8)) })
+        return router
+    }
+
+    func answer(_ method: String, _ path: String, headers: [String: String] = [:]) -> HTTPResponse {
+        Application(router: router(), identity: Identity(mode: .dev, jwtSecret: []))
+            .handle(request(method, path, headers: headers))
+    }
+
+    func testStaticSegmentsWinOverParametersPositionByPosition() {
+        XCTAssertEqual(answer("GET", "/api/media/jobs").status, 203)
+        XCTAssertEqual(answer("GET", "/api/media/abc").status, 201)
+        XCTAssertEqual(answer("GET", "/api/owners/scene/media").status, 205)
+        XCTAssertEqual(answer("GET", "/api/owners/scene/s1/media").status, 206)
+        XCTAssertEqual(answer("GET", "/api/media/jobs/j1").body, Array("j1".utf8))
+    }
+
+    func testAnEncodedSlashStaysInsideItsSegment() {
+        let response = answer("GET", "/api/media/jobs/a%2Fb")
+        XCTAssertEqual(response.status, 204)
+        XCTAssertEqual(response.body, Array("a/b".utf8))
+        XCTAssertEqual(answer("GET", "/api/media/jobs/%ff").status, 400)
+    }
+
+    func testOtherMethodsAre405WithAllowAndHeadIsGet() {
+        let refused = answer("POST", "/api/media/abc")
+        XCTAssertEqual(refused.status, 405)
+        XCTAssertTrue(refused.headers.contains { $0.0 == "Allow" && $0.1 == "GET, PATCH" }, "\(refused.headers)")
+        XCTAssertEqual(answer("HEAD", "/api/media/abc").status, 201)
+        XCTAssertEqual(answer("GET", "/api/nothing/here").status, 404)
+        XCTAssertEqual(answer("GET", "/").status, 404)
+    }
+
+    func testSignedInRoutesResolveTheIdentityBeforeTheHandler() {
+        XCTAssertEqual(answer("GET", "/api/private").status, 401)
+        XCTAssertEqual(answer("GET", "/api/private", headers: ["X-User-Id": "../etc"]).status, 401)
+        let signedIn = answer("GET", "/api/private", headers: ["X-User-Id": "u-alice"])
+        XCTAssertEqual(signedIn.status, 207)
+        XCTAssertEqual(signedIn.body, Array("u-alice".utf8))
+    }
+}
+
+final class JSONWriterTests: XCTestCase {
+    struct Sample: JSONWritable {
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.key("text"); json.string("quote \" backslash \\ newline \n tab \t nul \u{0} é 🎬 </script>")
+                json.key("none"); json.string(nil)
+                json.key("numbers"); json.array([0, -1, Int64.max]) { json, number in json.number(number) }
+                json.key("real"); json.number(1.5)
+                json.key("flag"); json.bool(false)
+                json.key("date"); json.date(Date(timeIntervalSince1970: 1_764_000_000.123))
+                json.key("raw"); json.json(#"{"a":[1,2]}"#)
+                json.key("nested"); json.value([Inner(), Inner()])
+                json.key("empty"); json.array([Int]()) { json, number in json.number(number) }
+            }
+        }
+    }
+
+    struct Inner: JSONWritable {
+        func write(to json: inout JSONWriter) { json.object { json in json.key("k"); json.number(1) } }
+    }
+
+    func testWritesValidJSONThatFoundationReadsBack() throws {
+        var writer = JSONWriter()
+        Sample().write(to: &writer)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
+        XCTAssertEqual(object["text"] as? String, "quote \" backslash \\ newline \n tab \t nul \u{0} é 🎬 </script>")
+        XCTAssertTrue(object["none"] is NSNull)
+        XCTAssertEqual(object["numbers"] as? [Int64], [0, -1, Int64.max])
+        XCTAssertEqual(object["real"] as? Double, 1.5)
+        XCTAssertEqual(object["flag"] as? Bool, false)
+        XCTAssertEqual(object["date"] as? String, "2025-11-24T16:00:00.123Z")
+        XCTAssertEqual((object["raw"] as? [String: Any])?["a"] as? [Int], [1, 2])
+        XCTAssertEqual((object["nested"] as? [[String: Int]])?.count, 2)
+        XCTAssertEqual((object["empty"] as? [Int])?.count, 0)
+        // No raw control characters: every one is escaped.
+        XCTAssertFalse(writer.bytes.contains { $0 < 0x20 })
+    }
+}

@@ -138,8 +138,9 @@ public final class GenerationRunner: @unchecked Sendable {
                                                 parameters: parameters)
                 let image = try provider.generate(request, heartbeat: heartbeat)
                 bytes = image.bytes
-                // Written through a temp name: a half-written file is never taken for the image.
-                try DurableFile.write(image.bytes, to: staged, through: staged + ".partial")
+                // Written through a fresh temp name (a dead attempt's may remain, for gc): a
+                // half-written file is never taken for the image.
+                try DurableFile.write(image.bytes, to: staged, through: staged + ".partial-" + MediaID.generate())
                 result.facts = image.facts
                 try jobs.saveResult(id: job.id, result.json ?? JSONText("{}"))
                 Log.info("job.provider_answered", ["jobId": .string(job.id), "provider": .string(provider.name),

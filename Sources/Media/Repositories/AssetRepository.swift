@@ -43,13 +43,10 @@ public struct AssetRepository {
     /// One library page, plus the cursor of the next page when there is one.
     public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
         let (sql, arguments, limit) = libraryStatement(query)
-        var assets = try database.query(sql, arguments).map(MediaAsset.init(row:))
-        var next: LibraryCursor?
-        if assets.count > limit {
-            assets.removeLast()
-            next = assets.last.map { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
+        let page = LibraryCursor.page(try database.query(sql, arguments).map(MediaAsset.init(row:)), limit: limit) {
+            LibraryCursor(createdAt: $0.createdAt, id: $0.id)
         }
-        return (assets, next)
+        return (page.items, page.next)
     }
 
     /// The server's plan for a library query (`EXPLAIN`), one line per row, for DBAs and
@@ -80,11 +77,9 @@ public struct AssetRepository {
             conditions.append("`title` LIKE ? ESCAPE '!'")
             arguments.append(likePattern(containing: text))
         }
-        if let after = query.after {
-            // Spelled out rather than as a row comparison, which MariaDB does not turn into
-            // an index range; the leading `createdAt <= ?` bounds the range on createdAt.
-            conditions.append("`createdAt` <= ? AND (`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))")
-            arguments += [after.createdAt, after.createdAt, after.createdAt, after.id] as [any DatabaseValueConvertible]
+        if let after = query.after?.keysetCondition {
+            conditions.append(after.sql)
+            arguments += after.arguments
         }
         let limit = max(1, min(query.limit, 1000))
         arguments.append(limit + 1)

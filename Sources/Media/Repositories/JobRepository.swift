@@ -29,22 +29,17 @@ public struct JobRepository {
             conditions.append("`status` = ?")
             arguments.append(status)
         }
-        if let after {
-            // The leading `createdAt <= ?` keeps it an index range (see AssetRepository.library).
-            conditions.append("`createdAt` <= ? AND (`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))")
-            arguments += [after.createdAt, after.createdAt, after.createdAt, after.id] as [any DatabaseValueConvertible]
+        if let after = after?.keysetCondition {
+            conditions.append(after.sql)
+            arguments += after.arguments
         }
         arguments.append(limit + 1)
-        var jobs = try database.query("""
+        let jobs = try database.query("""
             SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
             """, arguments).map(MediaGenerationJob.init(row:))
-        var next: LibraryCursor?
-        if jobs.count > limit {
-            jobs.removeLast()
-            next = jobs.last.map { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
-        }
-        return (jobs, next)
+        let page = LibraryCursor.page(jobs, limit: limit) { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
+        return (page.items, page.next)
     }
 
     // MARK: - The runner's side

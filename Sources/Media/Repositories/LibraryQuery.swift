@@ -53,6 +53,24 @@ public struct LibraryCursor: Sendable, Equatable {
     }
 }
 
+extension LibraryCursor {
+    /// Rows after this position in (createdAt DESC, id DESC) order. Spelled out rather than
+    /// as a row comparison, which MariaDB does not turn into an index range; the leading
+    /// `createdAt <= ?` bounds the range on createdAt.
+    var keysetCondition: (sql: String, arguments: [any DatabaseValueConvertible]) {
+        ("`createdAt` <= ? AND (`createdAt` < ? OR (`createdAt` = ? AND `id` < ?))", [createdAt, createdAt, createdAt, id])
+    }
+
+    /// A page from a fetch of `limit + 1` rows: the first `limit`, and the cursor after the
+    /// last of them when another page follows.
+    static func page<Item>(_ rows: [Item], limit: Int,
+                           position: (Item) -> LibraryCursor) -> (items: [Item], next: LibraryCursor?) {
+        guard rows.count > limit else { return (rows, nil) }
+        let items = Array(rows.prefix(limit))
+        return (items, items.last.map(position))
+    }
+}
+
 /// Escapes LIKE wildcards so a search for `50%_off` finds exactly that text.
 /// Pairs with `ESCAPE '!'` (not backslash, which NO_BACKSLASH_ESCAPES would change).
 func likePattern(containing text: String) -> String {

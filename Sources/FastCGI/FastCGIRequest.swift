@@ -64,7 +64,10 @@ public final class FastCGIRequest {
 
     /// An HTTP request header, by its usual name (`Content-Type`, `X-Request-Id`).
     public func header(_ name: String) -> String? {
-        let upper = name.uppercased().replacingOccurrences(of: "-", with: "_")
+        // ASCII upper case, `-` as `_`: the CGI spelling (Foundation's string calls are slow here).
+        let upper = String(decoding: name.utf8.map { byte in
+            byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : (97...122).contains(byte) ? byte - 32 : byte
+        }, as: UTF8.self)
         switch upper {
         case "CONTENT_TYPE", "CONTENT_LENGTH": return params[upper]
         default: return params["HTTP_" + upper]

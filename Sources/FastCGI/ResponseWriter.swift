@@ -33,7 +33,8 @@ public final class ResponseWriter {
         var head = "Status: \(status) \(reason)\r\n"
         for (name, value) in headers {
             // Header injection guard: values never carry line breaks.
-            let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            let breaks = value.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
+            let clean = breaks ? String(decoding: value.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 }, as: UTF8.self) : value
             head += "\(name): \(clean)\r\n"
         }
         head += "\r\n"

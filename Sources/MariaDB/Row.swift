@@ -23,6 +23,11 @@ public struct Row: Sendable {
     }
 
     public var columnNames: [String] { columns.names }
+
+    /// The statement this row came from, and the table (or alias) of the column at `index`:
+    /// what a decoding error names.
+    public var sql: String { columns.sql }
+    public func table(at index: Int) -> String? { columns.tables.indices.contains(index) ? columns.tables[index] : nil }
 }
 
 /// A row that does not decode into the record its query was written for.

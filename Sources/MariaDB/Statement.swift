@@ -13,6 +13,7 @@ final class Statement {
     let sql: String
     private var statement: UnsafeMutablePointer<MYSQL_STMT>?
     private let parameterCount: Int
+    fileprivate var cachedColumns: ResultColumns?
 
     struct Result {
         var affectedRows: Int
@@ -75,8 +76,7 @@ final class Statement {
                            _ metadata: UnsafeMutablePointer<MYSQL_RES>) throws -> [Row] {
         let count = Int(mysql_num_fields(metadata))
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: count)
-        let columns = ResultColumns(names: fields.map { String(cString: $0.name) },
-                                    tables: fields.map { $0.table.map { String(cString: $0) } ?? "" }, sql: sql)
+        let columns = resultColumns(fields)
         let results = ResultBuffers(fields)
         defer { results.release() }
         guard mysql_stmt_bind_result(statement, results.binds) == 0 else {
@@ -93,6 +93,21 @@ final class Statement {
             rows.append(Row(columns: columns, values: (0..<count).map { results.value(at: $0) }))
         }
         return rows
+    }
+}
+
+extension Statement {
+    /// The result's column names, made once per statement: a prepared statement's result
+    /// has the same columns every time (unless the table changed, which the names show).
+    fileprivate func resultColumns(_ fields: UnsafeBufferPointer<MYSQL_FIELD>) -> ResultColumns {
+        if let cached = cachedColumns, cached.names.count == fields.count,
+           zip(cached.names, fields).allSatisfy({ name, field in name.withCString { strcmp($0, field.name) == 0 } }) {
+            return cached
+        }
+        let columns = ResultColumns(names: fields.map { String(cString: $0.name) },
+                                    tables: fields.map { $0.table.map { String(cString: $0) } ?? "" }, sql: sql)
+        cachedColumns = columns
+        return columns
     }
 }
 

@@ -37,9 +37,29 @@ struct JSONWriter {
         if let text { appendString(text) } else { appendRaw("null") }
     }
 
-    mutating func number<N: BinaryInteger>(_ value: N?) {
+    mutating func number(_ value: Int?) {
+        number(value.map(Int64.init))
+    }
+
+    mutating func number(_ value: Int64?) {
         separate()
-        appendRaw(value.map { String($0) } ?? "null")
+        guard var remaining = value else { return appendRaw("null") }
+        // Digits straight into the bytes: String(Int) on this path was a measurable share.
+        if remaining < 0 {
+            guard remaining != .min else { return appendRaw(String(remaining)) }
+            bytes.append(UInt8(ascii: "-"))
+            remaining = -remaining
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64 has at most 19 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var position = buffer.count
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(48 + remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            bytes.append(contentsOf: buffer[position...])
+        }
     }
 
     mutating func number(_ value: Double?) {
@@ -54,7 +74,11 @@ struct JSONWriter {
 
     /// ISO-8601 UTC with milliseconds, as everywhere in the API.
     mutating func date(_ value: Date?) {
-        string(value.map(Log.timestamp))
+        separate()
+        guard let value else { return appendRaw("null") }
+        bytes.append(UInt8(ascii: "\""))
+        JSONBytes.appendTimestamp(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// JSON text from a JSON column, written as the value itself (MariaDB validates it).
@@ -101,9 +125,7 @@ struct JSONWriter {
     }
 
     private mutating func appendString(_ text: String) {
-        var escaped = ""
-        Log.appendJSONString(text, to: &escaped)
-        bytes.append(contentsOf: escaped.utf8)
+        JSONBytes.appendString(text, to: &bytes)
     }
 }
 

@@ -39,56 +39,39 @@ public enum Log {
     }
 
     public static func write(level: LogLevel, event: String, fields: [(key: String, value: LogValue)]) {
-        var line = "{\"time\":\"\(timestamp())\",\"level\":\"\(level.rawValue)\",\"event\":"
-        appendJSONString(event, to: &line)
-        line += ",\"pid\":\(getpid())"
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line += Array("{\"time\":\"".utf8)
+        JSONBytes.appendTimestamp(Date(), to: &line)
+        line += Array("\",\"level\":\"\(level.rawValue)\",\"event\":".utf8)
+        JSONBytes.appendString(event, to: &line)
+        line += Array(",\"pid\":\(getpid())".utf8)
         for (key, value) in fields {
-            line += ","
-            appendJSONString(key, to: &line)
-            line += ":"
+            line.append(UInt8(ascii: ","))
+            JSONBytes.appendString(key, to: &line)
+            line.append(UInt8(ascii: ":"))
             switch value {
-            case .string(let text): appendJSONString(text, to: &line)
-            case .int(let number): line += String(number)
-            case .double(let number): line += number.isFinite ? String(number) : "null"
-            case .bool(let flag): line += flag ? "true" : "false"
+            case .string(let text): JSONBytes.appendString(text, to: &line)
+            case .int(let number): line += Array(String(number).utf8)
+            case .double(let number): line += Array((number.isFinite ? String(number) : "null").utf8)
+            case .bool(let flag): line += Array((flag ? "true" : "false").utf8)
             }
         }
-        line += "}\n"
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { writeAll(2, UnsafeRawBufferPointer($0)) }
+        line += Array("}\n".utf8)
+        _ = line.withUnsafeBytes { writeAll(2, $0) }
     }
 
     /// ISO-8601 UTC with milliseconds, the format of every date this service writes.
     public static func timestamp(_ date: Date = Date()) -> String {
-        let millisecondsSinceEpoch = (date.timeIntervalSince1970 * 1000).rounded(.down)
-        var seconds = time_t(Int64(millisecondsSinceEpoch / 1000))
-        let milliseconds = Int(Int64(millisecondsSinceEpoch) - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
+        var bytes: [UInt8] = []
+        JSONBytes.appendTimestamp(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `text` as a JSON string literal.
     public static func appendJSONString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        JSONBytes.appendString(text, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,6 +1,8 @@
 import FastCGI
 import Foundation
+import Media
 @testable import MediaAPI
+import ServerLog
 import XCTest
 
 /// The router and the identity step in front of it, without a pool or nginx.
@@ -68,7 +70,7 @@ final class JSONWriterTests: XCTestCase {
             json.object { json in
                 json.key("text"); json.string("quote \" backslash \\ newline \n tab \t nul \u{0} é 🎬 </script>")
                 json.key("none"); json.string(nil)
-                json.key("numbers"); json.array([0, -1, Int64.max]) { json, number in json.number(number) }
+                json.key("numbers"); json.array([0, -1, Int64.max, Int64.min, 1_000_000]) { json, number in json.number(number) }
                 json.key("real"); json.number(1.5)
                 json.key("flag"); json.bool(false)
                 json.key("date"); json.date(Date(timeIntervalSince1970: 1_764_000_000.123))
@@ -89,7 +91,7 @@ final class JSONWriterTests: XCTestCase {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
         XCTAssertEqual(object["text"] as? String, "quote \" backslash \\ newline \n tab \t nul \u{0} é 🎬 </script>")
         XCTAssertTrue(object["none"] is NSNull)
-        XCTAssertEqual(object["numbers"] as? [Int64], [0, -1, Int64.max])
+        XCTAssertEqual(object["numbers"] as? [Int64], [0, -1, Int64.max, Int64.min, 1_000_000])
         XCTAssertEqual(object["real"] as? Double, 1.5)
         XCTAssertEqual(object["flag"] as? Bool, false)
         XCTAssertEqual(object["date"] as? String, "2025-11-24T16:00:00.123Z")
@@ -98,5 +100,43 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual((object["empty"] as? [Int])?.count, 0)
         // No raw control characters: every one is escaped.
         XCTAssertFalse(writer.bytes.contains { $0 < 0x20 })
+    }
+}
+
+final class JSONBytesTests: XCTestCase {
+    /// The calendar arithmetic agrees with gmtime_r wherever DATETIME(3) dates can fall.
+    func testTimestampsMatchTheCLibraryAcrossTheDateTimeRange() {
+        var generator = SystemRandomNumberGenerator()
+        var dates = [0, -1, 1, 951_782_400_000, 951_868_799_999, -2_208_988_800_000, 253_402_300_799_999,
+                     -30_610_224_000_000].map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        for _ in 0..<20_000 {
+            let milliseconds = Int64.random(in: -30_610_224_000_000...253_402_300_799_999, using: &generator)
+            dates.append(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        }
+        for date in dates {
+            var bytes: [UInt8] = []
+            JSONBytes.appendTimestamp(date, to: &bytes)
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), reference(date), "\(date.timeIntervalSince1970)")
+        }
+    }
+
+    func testBase64URLMatchesFoundationAndRoundTrips() {
+        for length in 0..<64 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            XCTAssertEqual(Base64URL.encode(bytes), expected)
+            XCTAssertEqual(Base64URL.decode(Base64URL.encode(bytes)), bytes)
+        }
+    }
+
+    private func reference(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+        let remainder = milliseconds - Int64(seconds) * 1000
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(remainder))
     }
 }

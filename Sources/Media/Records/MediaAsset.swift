@@ -62,31 +62,32 @@ extension MediaAsset: TableRecord {
     static let table = "MediaAsset"
 
     init(row: Row) throws {
-        id = try row.get(Column.id)
-        userId = try row.get(Column.userId)
-        type = try row.get(Column.type)
-        mimeType = try row.get(Column.mimeType)
-        title = try row.get(Column.title)
-        description = try row.get(Column.description)
+        var reader = RecordReader<Column>(row)
+        id = try reader.next(.id)
+        userId = try reader.next(.userId)
+        type = try reader.next(.type)
+        mimeType = try reader.next(.mimeType)
+        title = try reader.next(.title)
+        description = try reader.next(.description)
         // Tags are ours to write as an array of strings; anything else the Node side
         // stored there reads as no tags rather than failing the whole library.
         // JSONSerialization rather than a JSONDecoder per row: the library decodes 50 at a time.
-        tags = (try row.get(Column.tags, as: JSONText?.self)).flatMap {
+        tags = (try reader.next(.tags, as: JSONText?.self)).flatMap {
             (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String]
         }
-        sizeBytes = try row.get(Column.sizeBytes)
-        width = try row.get(Column.width)
-        height = try row.get(Column.height)
-        durationMs = try row.get(Column.durationMs)
-        storageKey = try row.get(Column.storageKey)
-        storageProvider = try row.get(Column.storageProvider)
-        checksum = try row.get(Column.checksum)
-        status = try row.get(Column.status)
-        visibility = try row.get(Column.visibility)
-        source = try row.get(Column.source)
-        createdAt = try row.get(Column.createdAt)
-        updatedAt = try row.get(Column.updatedAt)
-        deletedAt = try row.get(Column.deletedAt)
+        sizeBytes = try reader.next(.sizeBytes)
+        width = try reader.next(.width)
+        height = try reader.next(.height)
+        durationMs = try reader.next(.durationMs)
+        storageKey = try reader.next(.storageKey)
+        storageProvider = try reader.next(.storageProvider)
+        checksum = try reader.next(.checksum)
+        status = try reader.next(.status)
+        visibility = try reader.next(.visibility)
+        source = try reader.next(.source)
+        createdAt = try reader.next(.createdAt)
+        updatedAt = try reader.next(.updatedAt)
+        deletedAt = try reader.next(.deletedAt)
     }
 
     func value(of column: Column) throws -> any DatabaseValueConvertible {

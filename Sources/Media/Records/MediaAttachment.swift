@@ -36,15 +36,16 @@ extension MediaAttachment: TableRecord {
     static let table = "MediaAttachment"
 
     init(row: Row) throws {
-        id = try row.get(Column.id)
-        assetId = try row.get(Column.assetId)
-        userId = try row.get(Column.userId)
-        ownerType = try row.get(Column.ownerType)
-        ownerId = try row.get(Column.ownerId)
-        role = try row.get(Column.role)
-        sortOrder = try row.get(Column.sortOrder)
-        meta = try row.get(Column.meta)
-        createdAt = try row.get(Column.createdAt)
+        var reader = RecordReader<Column>(row)
+        id = try reader.next(.id)
+        assetId = try reader.next(.assetId)
+        userId = try reader.next(.userId)
+        ownerType = try reader.next(.ownerType)
+        ownerId = try reader.next(.ownerId)
+        role = try reader.next(.role)
+        sortOrder = try reader.next(.sortOrder)
+        meta = try reader.next(.meta)
+        createdAt = try reader.next(.createdAt)
     }
 
     func value(of column: Column) -> any DatabaseValueConvertible {

@@ -36,15 +36,16 @@ extension MediaVariant: TableRecord {
     static let table = "MediaVariant"
 
     init(row: Row) throws {
-        id = try row.get(Column.id)
-        assetId = try row.get(Column.assetId)
-        kind = try row.get(Column.kind)
-        format = try row.get(Column.format)
-        width = try row.get(Column.width)
-        height = try row.get(Column.height)
-        sizeBytes = try row.get(Column.sizeBytes)
-        storageKey = try row.get(Column.storageKey)
-        createdAt = try row.get(Column.createdAt)
+        var reader = RecordReader<Column>(row)
+        id = try reader.next(.id)
+        assetId = try reader.next(.assetId)
+        kind = try reader.next(.kind)
+        format = try reader.next(.format)
+        width = try reader.next(.width)
+        height = try reader.next(.height)
+        sizeBytes = try reader.next(.sizeBytes)
+        storageKey = try reader.next(.storageKey)
+        createdAt = try reader.next(.createdAt)
     }
 
     func value(of column: Column) -> any DatabaseValueConvertible {

@@ -27,10 +27,30 @@ extension TableRecord {
     }
 }
 
-extension Row {
-    /// A record's column, decoded.
-    func get<T: DatabaseValueConvertible, C: RawRepresentable>(_ column: C, as type: T.Type = T.self) throws -> T
-    where C.RawValue == String {
-        try get(column.rawValue, as: type)
+/// Reads a record's columns in their declared order: the select list is `Column.allCases`,
+/// so each column is at the next position, found without a name lookup and decoded by a
+/// call specialized for its type (the generic `Row.get` across modules costs a metadata
+/// lookup per column). A column found elsewhere (a query with another select list) is
+/// looked up by name.
+struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
+    let row: Row
+    private let names: [String]
+    private var position = 0
+
+    init(_ row: Row) {
+        self.row = row
+        self.names = row.columnNames
+    }
+
+    mutating func next<T: DatabaseValueConvertible>(_ column: Column, as type: T.Type = T.self) throws -> T {
+        let index = position
+        position += 1
+        guard index < names.count, names[index] == column.rawValue else { return try row.get(column.rawValue) }
+        let value = row.values[index]
+        guard let decoded = T.fromDatabaseValue(value) else {
+            throw RowDecodingError(column: column.rawValue, table: row.table(at: index), sql: row.sql,
+                                   problem: "holds \(value), not \(T.self)")
+        }
+        return decoded
     }
 }

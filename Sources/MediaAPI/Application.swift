@@ -27,7 +27,8 @@ public final class Application: FastCGIResponder {
         var headers = response.headers
         headers.append(("X-Request-Id", request.requestId))
         if !headers.contains(where: { $0.0 == "Cache-Control" }) { headers.append(("Cache-Control", "no-store")) }
-        headers.append(("Content-Length", String(response.body.count)))
+        // A 304 has no body, and its length would be the full page's: none is sent.
+        if response.status != 304 { headers.append(("Content-Length", String(response.body.count))) }
         var outcome = "ok"
         do {
             try writer.writeHead(status: response.status, reason: HTTPResponse.reasonPhrase(response.status), headers: headers)

@@ -63,8 +63,16 @@ package struct MediaRoutes {
             }
             query.titleContains = text
         }
-        let page = try library.page(query)
-        return .json(Page(items: page.items.map(AssetRepresentation.init), nextCursor: page.next?.token))
+        // The page changes with every upload and edit: clients revalidate, never reuse unasked.
+        let caching = ("Cache-Control", "private, no-cache")
+        switch try library.page(query, currentValidator: request.header("If-None-Match")) {
+        case .notModified(let validator):
+            return HTTPResponse(status: 304, headers: [("ETag", validator), caching])
+        case .page(let items, let next, let validator):
+            var response = HTTPResponse.json(Page(items: items.map(AssetRepresentation.init), nextCursor: next?.token))
+            response.headers += [("ETag", validator), caching]
+            return response
+        }
     }
 
     func show(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {

@@ -334,4 +334,58 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertEqual(Set(try stack.workerPIDs()), workers)
         XCTAssertEqual(try XCTUnwrap(stack.status()["restarts"] as? Int), restarts)
     }
+
+    /// A library page carries a weak validator; a repeat request with it gets 304 until
+    /// anything on the page changes: a title, the tags, a delete, a new upload.
+    func testLibraryPageValidatorChangesWithEveryChangeOnThePage() throws {
+        let user = "u-etag-\(UInt32.random(in: 0...UInt32.max))"
+        let jpeg = try Fixtures.bytes(Fixtures.jpeg(width: 40, height: 30))
+        let first = try XCTUnwrap(try upload(user, file: jpeg).json()["id"] as? String)
+        _ = try upload(user, file: jpeg)
+
+        func page(_ validator: String? = nil) throws -> HTTPResponseMessage {
+            var headers = ["X-User-Id": user]
+            if let validator { headers["If-None-Match"] = validator }
+            return try http.get("/api/media?limit=10", headers: headers)
+        }
+        func validator() throws -> String {
+            let response = try page()
+            XCTAssertEqual(response.status, 200, response.text)
+            let tag = try XCTUnwrap(response.header("ETag"))
+            XCTAssertTrue(tag.hasPrefix("W/\""), tag)
+            return tag
+        }
+        var seen: [String] = []
+        func changed(_ what: String) throws {
+            let tag = try validator()
+            XCTAssertFalse(seen.contains(tag), "\(what) did not change the validator")
+            if let previous = seen.last { XCTAssertEqual(try page(previous).status, 200, what) }
+            let repeated = try page(tag)
+            XCTAssertEqual(repeated.status, 304, what)
+            XCTAssertTrue(repeated.body.isEmpty)
+            XCTAssertEqual(repeated.header("ETag"), tag)
+            XCTAssertEqual(try page("\"x\", " + tag.dropFirst(2)).status, 304, "a strong spelling in a list matches weakly")
+            seen.append(tag)
+        }
+        try changed("the first look")
+        XCTAssertEqual(try page("*").status, 304)
+        XCTAssertEqual(try page().header("Cache-Control"), "private, no-cache")
+
+        let patch = { (body: String) in
+            try self.http.send(method: "PATCH", path: "/api/media/\(first)",
+                               headers: ["X-User-Id": user, "Content-Type": "application/json"], body: Array(body.utf8))
+        }
+        XCTAssertEqual(try patch(#"{"title":"Renamed"}"#).status, 200)
+        try changed("a new title")
+        XCTAssertEqual(try patch(#"{"tags":["a"]}"#).status, 200)
+        try changed("new tags")
+        XCTAssertEqual(try upload(user, file: jpeg).status, 201)
+        try changed("a new upload")
+        XCTAssertEqual(try http.send(method: "DELETE", path: "/api/media/\(first)", headers: ["X-User-Id": user],
+                                     body: nil).status, 204)
+        try changed("a delete")
+        // Another user's page is not this one's, whatever the validator.
+        XCTAssertEqual(try http.get("/api/media?limit=10", headers: ["X-User-Id": bob, "If-None-Match": seen.last!]).status,
+                       200)
+    }
 }

@@ -94,16 +94,27 @@ final class UseCaseTests: XCTestCase {
             XCTAssertEqual(($0 as? MediaError).map { if case .invalid(let code, _) = $0 { code } else { "" } }, "invalid_title")
         }
 
-        let page = try library.page(LibraryQuery(userId: stranger))
-        XCTAssertEqual(page.items.map(\.asset.id), [uploaded.asset.id])
-        XCTAssertNil(page.next)
+        guard case .page(let items, let next, let validator) = try library.page(LibraryQuery(userId: stranger)) else {
+            return XCTFail("a page was expected")
+        }
+        XCTAssertEqual(items.map(\.asset.id), [uploaded.asset.id])
+        XCTAssertNil(next)
+        guard case .notModified(validator) = try library.page(LibraryQuery(userId: stranger),
+                                                              currentValidator: validator) else {
+            return XCTFail("the same page with its validator is not modified")
+        }
 
         try library.delete(id: uploaded.asset.id, userId: stranger)
         XCTAssertEqual(storedFiles().filter { $0.contains(uploaded.asset.id) }, [])
         XCTAssertThrowsError(try library.delete(id: uploaded.asset.id, userId: stranger)) {
             XCTAssertEqual($0 as? MediaError, .notFound(.asset))
         }
-        XCTAssertEqual(try library.page(LibraryQuery(userId: stranger)).items.count, 0)
+        guard case .page(let after, _, let changed) = try library.page(LibraryQuery(userId: stranger),
+                                                                       currentValidator: validator) else {
+            return XCTFail("a delete changes the page")
+        }
+        XCTAssertEqual(after.count, 0)
+        XCTAssertNotEqual(changed, validator)
     }
 
     func testUploadWithAttachCommitsBothOrNeither() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 import MariaDB
 
 /// What an upload brings beside its bytes, as the client sent it (validated here).
@@ -104,10 +105,42 @@ public struct AssetLibrary {
         try storage.deleteAsset(userId: userId, assetId: asset.id)
     }
 
-    /// One page of the library, newest first, and the cursor of the next page if any.
-    public func page(_ query: LibraryQuery) throws -> (items: [PresentedAsset], next: LibraryCursor?) {
+    /// A library page, or only word that the client's copy is current.
+    public enum PageAnswer {
+        case page(items: [PresentedAsset], next: LibraryCursor?, validator: String)
+        case notModified(validator: String)
+    }
+
+    /// One page of the library, newest first, and the cursor of the next page if any, with
+    /// a weak validator derived from what the page contains: the query, and each asset's id
+    /// and `updatedAt` (an edit, a finished ingest and a delete all change those, a new
+    /// upload changes the ids). When `currentValidator` matches, the variants are not read
+    /// and nothing is rendered.
+    public func page(_ query: LibraryQuery, currentValidator: String? = nil) throws -> PageAnswer {
         let page = try assets.library(query)
-        return (try presenter.present(page.assets), page.next)
+        let validator = Self.validator(query, page.assets, page.next)
+        if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
+        return .page(items: try presenter.present(page.assets), next: page.next, validator: validator)
+    }
+
+    private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?) -> String {
+        var digest = SHA256()
+        var text = "v1|\(query.userId)|\(query.limit)|\(query.after?.token ?? "")|\(query.type?.rawValue ?? "")|"
+        text += "\(query.tag ?? "")|\(query.titleContains ?? "")|\(next?.token ?? "")"
+        for asset in assets {
+            text += "|\(asset.id):\((asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down))"
+        }
+        digest.update(Array(text.utf8))
+        return "W/\"" + digest.finalizeHex().prefix(32) + "\""
+    }
+
+    /// `If-None-Match`: `*`, or a list of entity tags compared weakly (RFC 9110 §13.1.2).
+    private static func matches(_ header: String, _ validator: String) -> Bool {
+        let opaque = { (tag: Substring) in tag.hasPrefix("W/") ? tag.dropFirst(2) : tag }
+        return header.split(separator: ",").contains { candidate in
+            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            return trimmed == "*" || opaque(Substring(trimmed)) == opaque(Substring(validator))
+        }
     }
 
     private func readyAsset(id: String, userId: String) throws -> MediaAsset {

@@ -200,6 +200,17 @@ final class UseCaseTests: XCTestCase {
         }
     }
 
+    func testPageValidatorsOfDifferentQueriesDiffer() throws {
+        func validator(tag: String?, title: String?) throws -> String {
+            guard case .page(_, _, let validator) = try library.page(
+                LibraryQuery(userId: stranger, tag: tag, titleContains: title)) else { throw TestFailure("no page") }
+            return validator
+        }
+        let validators = [try validator(tag: "x|", title: "y"), try validator(tag: "x", title: "|y"),
+                          try validator(tag: nil, title: "x||y"), try validator(tag: nil, title: nil)]
+        XCTAssertEqual(Set(validators).count, validators.count, "\(validators)")
+    }
+
     func testCursorsCarryOnlyDatesTheColumnHolds() {
         let id = MediaID.generate()
         for milliseconds in ["9223372036854775807", "-99999999999999", "253402300800000", "-30610224000001",

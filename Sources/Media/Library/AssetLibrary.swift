@@ -125,8 +125,10 @@ public struct AssetLibrary {
 
     private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?) -> String {
         var digest = SHA256()
-        var text = "v1|\(query.userId)|\(query.limit)|\(query.after?.token ?? "")|\(query.type?.rawValue ?? "")|"
-        text += "\(query.tag ?? "")|\(query.titleContains ?? "")|\(next?.token ?? "")"
+        // Each free-text part is length-prefixed, so no two queries spell the same text.
+        let part = { (text: String?) in text.map { "\($0.utf8.count):\($0)" } ?? "-" }
+        var text = "v1|\(part(query.userId))|\(query.limit)|\(part(query.after?.token))|\(part(query.type?.rawValue))|"
+        text += "\(part(query.tag))|\(part(query.titleContains))|\(part(next?.token))"
         for asset in assets {
             text += "|\(asset.id):\((asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down))"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ServerLog
 
 /// A response before it is written: status, headers and a body held in memory (API bodies
 /// are small; files are served by nginx).
@@ -21,14 +22,13 @@ public struct HTTPResponse {
     public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
 
     public static func error(_ error: APIError) -> HTTPResponse {
-        var text = "{\"error\":{\"code\":"
-        appendJSONString(error.code, to: &text)
-        text += ",\"message\":"
-        appendJSONString(error.message, to: &text)
-        text += "}}"
+        var body = Array("{\"error\":{\"code\":".utf8)
+        JSONBytes.appendString(error.code, to: &body)
+        body += Array(",\"message\":".utf8)
+        JSONBytes.appendString(error.message, to: &body)
+        body += Array("}}".utf8)
         return HTTPResponse(status: error.status,
-                            headers: [("Content-Type", "application/json; charset=utf-8")] + error.headers,
-                            body: Array(text.utf8))
+                            headers: [("Content-Type", "application/json; charset=utf-8")] + error.headers, body: body)
     }
 
     static func reasonPhrase(_ status: Int) -> String {

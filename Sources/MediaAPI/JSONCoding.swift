@@ -15,7 +15,3 @@ public enum JSONCoding {
 
     public static let decoder = JSONDecoder()
 }
-
-func appendJSONString(_ text: String, to out: inout String) {
-    Log.appendJSONString(text, to: &out)
-}

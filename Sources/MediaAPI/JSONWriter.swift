@@ -43,23 +43,9 @@ struct JSONWriter {
 
     mutating func number(_ value: Int64?) {
         separate()
-        guard var remaining = value else { return appendRaw("null") }
+        guard let value else { return appendRaw("null") }
         // Digits straight into the bytes: String(Int) on this path was a measurable share.
-        if remaining < 0 {
-            guard remaining != .min else { return appendRaw(String(remaining)) }
-            bytes.append(UInt8(ascii: "-"))
-            remaining = -remaining
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64 has at most 19 digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var position = buffer.count
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(48 + remaining % 10)
-                remaining /= 10
-            } while remaining > 0
-            bytes.append(contentsOf: buffer[position...])
-        }
+        JSONBytes.appendInteger(value, to: &bytes)
     }
 
     mutating func number(_ value: Double?) {

@@ -30,25 +30,25 @@ public enum JSONBytes {
         let milliseconds = Int64(exactly: scaled) ?? (scaled < 0 ? Int64.min / 2 : Int64.max / 2)
         let (days, millisecondOfDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        appendDigits(year, width: 4, to: &out)
+        appendInteger(year, minimumDigits: 4, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, to: &out)
+        appendInteger(month, minimumDigits: 2, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2, to: &out)
+        appendInteger(day, minimumDigits: 2, to: &out)
         out.append(UInt8(ascii: "T"))
-        appendDigits(millisecondOfDay / 3_600_000, width: 2, to: &out)
+        appendInteger(millisecondOfDay / 3_600_000, minimumDigits: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(millisecondOfDay / 60_000 % 60, width: 2, to: &out)
+        appendInteger(millisecondOfDay / 60_000 % 60, minimumDigits: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(millisecondOfDay / 1000 % 60, width: 2, to: &out)
+        appendInteger(millisecondOfDay / 1000 % 60, minimumDigits: 2, to: &out)
         out.append(UInt8(ascii: "."))
-        appendDigits(millisecondOfDay % 1000, width: 3, to: &out)
+        appendInteger(millisecondOfDay % 1000, minimumDigits: 3, to: &out)
         out.append(UInt8(ascii: "Z"))
     }
 
     /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
     /// `civil_from_days`): no calendar library, no time zone.
-    public static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    private static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let shifted = days + 719_468
         let era = floorDivision(shifted, 146_097).quotient
         let dayOfEra = shifted - era * 146_097
@@ -58,16 +58,6 @@ public enum JSONBytes {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date (`days_from_civil`).
-    public static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let adjustedYear = month <= 2 ? year - 1 : year
-        let era = floorDivision(adjustedYear, 400).quotient
-        let yearOfEra = adjustedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static let quote = UInt8(ascii: "\"")
@@ -88,30 +78,21 @@ public enum JSONBytes {
         }
     }
 
-    /// A non-negative number zero-padded to `width` (a negative year is written with its sign).
-    private static func appendDigits(_ value: Int64, width: Int, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            out.append(contentsOf: String(value.magnitude).utf8)
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48)
-        var remaining = value
-        var count = 0
+    /// Appends `value` in decimal, zero-padded to at least `minimumDigits` digits (after
+    /// the sign): JSON numbers, log fields and timestamp fields, with no String in between.
+    public static func appendInteger(_ value: Int64, minimumDigits: Int = 1, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var remaining = value.magnitude  // Int64.min has a magnitude too
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a UInt64 has at most 20 digits
         withUnsafeMutableBytes(of: &digits) { buffer in
-            var position = 3
-            while position >= 0 && (remaining > 0 || count < width) {
+            var position = buffer.count
+            let stop = buffer.count - min(minimumDigits, buffer.count)
+            repeat {
+                position -= 1
                 buffer[position] = UInt8(48 + remaining % 10)
                 remaining /= 10
-                position -= 1
-                count += 1
-            }
-            out.append(contentsOf: buffer[(4 - count)...])
-        }
-        if remaining > 0 {  // more than four digits: rare enough for the slow path
-            let text = Array(String(value).utf8)
-            out.removeLast(count)
-            out.append(contentsOf: text)
+            } while remaining > 0 || position > stop
+            out.append(contentsOf: buffer[position...])
         }
     }
 

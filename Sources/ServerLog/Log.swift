@@ -45,14 +45,15 @@ public enum Log {
         JSONBytes.appendTimestamp(Date(), to: &line)
         line += Array("\",\"level\":\"\(level.rawValue)\",\"event\":".utf8)
         JSONBytes.appendString(event, to: &line)
-        line += Array(",\"pid\":\(getpid())".utf8)
+        line += Array(",\"pid\":".utf8)
+        JSONBytes.appendInteger(Int64(getpid()), to: &line)
         for (key, value) in fields {
             line.append(UInt8(ascii: ","))
             JSONBytes.appendString(key, to: &line)
             line.append(UInt8(ascii: ":"))
             switch value {
             case .string(let text): JSONBytes.appendString(text, to: &line)
-            case .int(let number): line += Array(String(number).utf8)
+            case .int(let number): JSONBytes.appendInteger(number, to: &line)
             case .double(let number): line += Array((number.isFinite ? String(number) : "null").utf8)
             case .bool(let flag): line += Array((flag ? "true" : "false").utf8)
             }
@@ -66,12 +67,5 @@ public enum Log {
         var bytes: [UInt8] = []
         JSONBytes.appendTimestamp(date, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends `text` as a JSON string literal.
-    public static func appendJSONString(_ text: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        JSONBytes.appendString(text, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
     }
 }

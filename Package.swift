@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, bottom up: C bridges → FastCGI / MariaDB / Imaging → Media (domain) → MediaAPI (HTTP)
+// Layers, bottom up: C bridges → FastCGI / MariaDB / Imaging / Video → Media (domain) → MediaAPI (HTTP)
 // → media-server.
 let package = Package(
     name: "media-server",
@@ -14,6 +14,8 @@ let package = Package(
         // C bridges. CFastCGI and CVips are small C targets because Swift cannot call
         // variadic C functions or install async-signal-safe handlers itself.
         .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
+        // fork/exec for ffprobe and ffmpeg: the child must be set up between the two.
+        .target(name: "CChildProcess"),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb",
                        providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
@@ -21,15 +23,18 @@ let package = Package(
         .systemLibrary(name: "CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
         .target(name: "ServerLog"),
         .target(name: "Hashing", dependencies: ["CGLib"]),
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "ServerLog"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "CChildProcess", "ServerLog"]),
 
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
         .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
-        .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Hashing", "ServerLog"]),
+        // Video analysis and posters with ffprobe/ffmpeg as child processes.
+        .target(name: "Video", dependencies: ["CChildProcess"]),
+        .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Video", "Hashing", "ServerLog"]),
         .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "Hashing", "ServerLog"]),
-        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "ServerLog"]),
+        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "Video", "ServerLog"]),
         // The parsers as fuzz targets (scripts/fuzz-parsers); built plainly, it replays inputs.
-        .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing"]),
+        .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing",
+                                                            "Imaging", "Video"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
         .executableTarget(name: "media-bench", dependencies: ["Imaging"]),
 
@@ -37,6 +42,7 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "Imaging", "TestSupport"]),
         .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "ServerLog", "TestSupport"]),
     ],

@@ -5,6 +5,8 @@ public struct EncodedVariant: Sendable {
     public let width: Int
     public let height: Int
     public let bytes: [UInt8]
+    /// The mean sample value of the pixels encoded (0...255): tells a black frame.
+    public let meanLevel: Double
 
     public var byteCount: Int { bytes.count }
 }

@@ -59,6 +59,10 @@ public struct ImageProcessor: Sendable {
         guard let stripped = VipsImageHandle(media_vips_without_metadata(decoded.pointer)) else {
             throw ImagingError.processingFailed("cannot copy image: \(Vips.takeError())")
         }
+        var meanLevel = 0.0
+        guard media_vips_average(stripped.pointer, &meanLevel) == 0 else {
+            throw ImagingError.processingFailed("cannot measure image: \(Vips.takeError())")
+        }
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         guard media_vips_webp_save(stripped.pointer, Int32(quality), &buffer, &length) == 0, let buffer else {
@@ -68,7 +72,8 @@ public struct ImageProcessor: Sendable {
         guard let bytes = WebPContainer.removingMetadata(from: Array(UnsafeRawBufferPointer(start: buffer, count: length))) else {
             throw ImagingError.processingFailed("libvips wrote a malformed WebP")
         }
-        return EncodedVariant(format: .webp, width: stripped.width, height: stripped.height, bytes: bytes)
+        return EncodedVariant(format: .webp, width: stripped.width, height: stripped.height, bytes: bytes,
+                              meanLevel: meanLevel)
     }
 
     /// Inspects the file and makes the thumbnail and preview variants from it.

@@ -26,6 +26,8 @@ public enum MediaTypeSniffer {
             return .video(contains(bytes, ascii("webm")) ? .webm : .matroska)
         }
         if let markup = markupKind(bytes) { return .unsupported(markup) }
+        // MPEG transport stream: a sync byte every 188 bytes.
+        if bytes.count >= 377, [0, 188, 376].allSatisfy({ bytes[$0] == 0x47 }) { return .unsupported("mpeg-ts") }
         for (magic, name) in otherSignatures where bytes.starts(with: magic) {
             return .unsupported(name)
         }
@@ -71,6 +73,7 @@ public enum MediaTypeSniffer {
         let lowered = text.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }[...]
         if contains(lowered, ascii("<svg")) { return "svg" }
         if contains(lowered, ascii("<html")) || contains(lowered, ascii("<!doctype html")) { return "html" }
+        if contains(lowered, ascii("<mpd")) { return "dash manifest" }
         return "xml"
     }
 
@@ -84,6 +87,20 @@ public enum MediaTypeSniffer {
         ([0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20], "jpeg2000"),
         (ascii("PK\u{3}\u{4}"), "zip"),
         ([0x1F, 0x8B], "gzip"),
+        // Video and audio the service does not take, and text that ffmpeg would follow
+        // to other files or URLs (playlists, concat lists).
+        (ascii("#EXTM3U"), "hls playlist"),
+        (ascii("ffconcat"), "ffconcat list"),
+        (ascii("FLV\u{1}"), "flv"),
+        ([0x00, 0x00, 0x01, 0xBA], "mpeg-ps"),
+        ([0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11], "asf"),
+        (ascii("OggS"), "ogg"),
+        (ascii("fLaC"), "flac"),
+        (ascii("ID3"), "mp3"),
+        ([0xFF, 0xFB], "mp3"),
+        ([0xFF, 0xF3], "mp3"),
+        ([0xFF, 0xF1], "aac"),
+        ([0xFF, 0xF9], "aac"),
     ]
 
     // MARK: Helpers

@@ -12,4 +12,6 @@ public struct VariantRecipe: Equatable, Sendable {
     public static let thumbnail = VariantRecipe(maxSide: 320, quality: 80)
     /// Detail views and lightboxes.
     public static let preview = VariantRecipe(maxSide: 1600, quality: 82)
+    /// A video's representative frame, for `<video poster>`.
+    public static let poster = VariantRecipe(maxSide: 1920, quality: 82)
 }

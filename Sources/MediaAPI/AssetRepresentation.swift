@@ -44,6 +44,7 @@ struct AssetRepresentation: JSONWritable {
     let createdAt: Date
     let updatedAt: Date
     let variants: [Variant]
+    let metadata: AssetMetadata?
 
     // Every field, absent values as `null` (as Prisma returns them), keys in order.
     func write(to json: inout JSONWriter) {
@@ -58,6 +59,8 @@ struct AssetRepresentation: JSONWritable {
         json.key("durationMs"); json.number(durationMs)
         json.key("height"); json.number(height)
         json.key("id"); json.string(id)
+        json.key("metadata")
+        if let metadata { Self.write(metadata, to: &json) } else { json.json(nil) }
         json.key("mimeType"); json.string(mimeType)
         json.key("sizeBytes"); json.number(sizeBytes)
         json.key("source"); json.string(source.rawValue)
@@ -70,6 +73,22 @@ struct AssetRepresentation: JSONWritable {
         json.key("variants"); json.value(variants)
         json.key("visibility"); json.string(visibility.rawValue)
         json.key("width"); json.number(width)
+    }
+
+    /// `{"video": {...}}` for videos; keys sorted like the rest.
+    static func write(_ metadata: AssetMetadata, to json: inout JSONWriter) {
+        json.object { json in
+            guard let video = metadata.video else { return }
+            json.key("video")
+            json.object { json in
+                json.key("audioCodec"); json.string(video.audioCodec)
+                json.key("bitRate"); json.number(video.bitRate)
+                json.key("codec"); json.string(video.codec)
+                json.key("frameRate"); json.number(video.frameRate)
+                json.key("hasAudio"); json.bool(video.hasAudio)
+                json.key("rotation"); json.number(video.rotation)
+            }
+        }
     }
 
     init(_ presented: PresentedAsset) {
@@ -91,6 +110,7 @@ struct AssetRepresentation: JSONWritable {
         source = asset.source
         createdAt = asset.createdAt
         updatedAt = asset.updatedAt
+        metadata = asset.metadata
         variants = presented.variants.map { item in
             let variant = item.variant
             return Variant(id: variant.id, kind: variant.kind, format: variant.format, width: variant.width,

@@ -53,6 +53,14 @@ extension APIError {
         case .unsupportedType: self = .unsupportedMediaType(error.message)
         case .rejectedImage(.tooManyPixels): self = .unprocessable(error.message, code: "image_too_large")
         case .rejectedImage: self = .unprocessable(error.message, code: "undecodable_image")
+        case .rejectedVideo(let refusal):
+            switch refusal {
+            case .undecodable: self = .unprocessable(error.message, code: "undecodable_video")
+            case .timedOut: self = .unprocessable(error.message, code: "video_analysis_timeout")
+            case .tooLong: self = .unprocessable(error.message, code: "video_too_long")
+            case .frameTooLarge: self = .unprocessable(error.message, code: "video_too_large")
+            case .tooManyStreams: self = .unprocessable(error.message, code: "too_many_streams")
+            }
         }
     }
 

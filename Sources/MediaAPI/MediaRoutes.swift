@@ -21,9 +21,10 @@ package struct MediaRoutes {
 
     func upload(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         // Refuse an oversized body before reading a byte of it.
-        let (limit, overflow) = library.maxUploadBytes.addingReportingOverflow(Self.formOverheadBytes)
+        let largest = library.uploadLimits.largest
+        let (limit, overflow) = largest.addingReportingOverflow(Self.formOverheadBytes)
         guard Int64(try request.body.contentLength()) <= (overflow ? Int64.max : limit) else {
-            throw APIError(ingest: .tooLarge(limit: library.maxUploadBytes))
+            throw APIError(ingest: .tooLarge(limit: largest))
         }
         let parser = try MultipartParser(contentType: request.header("Content-Type") ?? "")
         var sink = UploadSink(stage: library.stageUpload)

@@ -1,14 +1,16 @@
 import FastCGI
 import Foundation
 import Hashing
+import Imaging
 import MariaDB
 import Media
 import MediaAPI
+import Video
 
 /// The parsers a request's bytes reach, each as a function of arbitrary input. A target
 /// may throw (that is the parser refusing); it must never trap, hang or leak.
 enum ParserTarget: String, CaseIterable {
-    case cursor, multipart, json, jwt, query, owners
+    case cursor, multipart, json, jwt, query, owners, sniffer, container, ffprobe
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -18,7 +20,31 @@ enum ParserTarget: String, CaseIterable {
         case .jwt: Self.jwt(input)
         case .query: Self.query(input)
         case .owners: Self.owners(input)
+        case .sniffer: Self.sniffer(input)
+        case .container: Self.container(input)
+        case .ffprobe: Self.ffprobe(input)
         }
+    }
+
+    /// An upload's first bytes, as the type sniffer sees them.
+    static func sniffer(_ input: [UInt8]) {
+        _ = MediaTypeSniffer.detect(prefix: Array(input.prefix(MediaTypeSniffer.prefixLength)))
+    }
+
+    /// A whole uploaded file through the container layout check, read as both families.
+    static func container(_ input: [UInt8]) {
+        guard FileManager.default.createFile(atPath: scratchFile, contents: Data(input)) else { return }
+        for family in [ContainerFamily.isoMedia, .matroska] {
+            try? ContainerLayout.check(path: scratchFile, family: family, prefix: Array(input.prefix(512)))
+        }
+    }
+
+    static let scratchFile = NSTemporaryDirectory() + "media-fuzz-container-\(getpid())"
+
+    /// ffprobe's JSON about a hostile file: what ffprobe prints is shaped by the upload.
+    static func ffprobe(_ input: [UInt8]) {
+        guard let analysis = try? VideoAnalyzer.analysis(ffprobeJSON: input) else { return }
+        precondition(analysis.width > 0 && analysis.height > 0 && [0, 90, 180, 270].contains(analysis.rotation))
     }
 
     /// A library or jobs cursor: parsed, and a parsed one must round-trip.

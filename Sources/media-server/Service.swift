@@ -49,11 +49,13 @@ enum Service {
             presenter = AssetPresenter(variants: VariantRepository(database: database),
                                        delivery: PublicDelivery(baseURL: configuration.baseURL))
             ingest = IngestService(database: database, storage: storage,
-                                   processor: ImageProcessor(maxPixels: configuration.maxPixels))
+                                   processor: ImageProcessor(maxPixels: configuration.maxPixels),
+                                   video: configuration.video)
             attachments = AttachmentService(database: database, registry: registry, presenter: presenter)
             library = AssetLibrary(database: database, storage: storage, ingest: ingest, attachments: attachments,
                                    presenter: presenter, stagingDirectory: storage.temporaryDirectory,
-                                   maxUploadBytes: configuration.maxUploadBytes)
+                                   uploadLimits: UploadLimits(imageBytes: configuration.maxUploadBytes,
+                                                              videoBytes: configuration.video.limits.maxBytes))
         }
     }
 

@@ -4,6 +4,8 @@ import Glibc
 import FastCGI
 import MariaDB
 import MediaAPI
+import Media
+import Video
 
 /// Every setting of the service, read from `MEDIA_*` variables (and `DATABASE_URL`) and
 /// validated at start: a bad value stops the process with one line per problem.
@@ -25,6 +27,7 @@ struct ServiceConfiguration: Sendable {
     var baseURL: String
     var maxUploadBytes: Int64
     var maxPixels: Int
+    var video: VideoIngest
     var generationProvider: String
     var generationConcurrency: Int
     var generationMaxAttempts: Int
@@ -58,6 +61,14 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_BASE_URL", "/uploads", "URL prefix of stored files in responses (public delivery)"),
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
         ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
+        ("MEDIA_MAX_VIDEO_BYTES", "2g", "largest accepted video file (bytes, or with k/m/g); nginx client_max_body_size of the upload location follows the larger limit"),
+        ("MEDIA_MAX_VIDEO_SECONDS", "4h", "longest accepted video (seconds, or with ms/s/m/h), from the container's duration"),
+        ("MEDIA_MAX_VIDEO_FRAME", "8192x8192", "largest accepted video frame, WIDTHxHEIGHT as displayed (either orientation)"),
+        ("MEDIA_MAX_VIDEO_STREAMS", "16", "most streams (video, audio, subtitles, data, attachments) in one video file"),
+        ("MEDIA_VIDEO_PROBE_TIMEOUT", "15s", "time limit of one ffprobe run; then it is killed and the upload refused"),
+        ("MEDIA_VIDEO_POSTER_TIMEOUT", "20s", "time limit of one ffmpeg poster-frame run"),
+        ("MEDIA_FFPROBE", "/usr/bin/ffprobe", "absolute path of ffprobe"),
+        ("MEDIA_FFMPEG", "/usr/bin/ffmpeg", "absolute path of ffmpeg"),
         ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
         ("MEDIA_GENERATION_CONCURRENCY", "2", "generation jobs running at once, host-wide"),
         ("MEDIA_GENERATION_MAX_ATTEMPTS", "3", "runs of one job before it fails (a worker dying mid-job costs one)"),
@@ -105,14 +116,27 @@ struct ServiceConfiguration: Sendable {
             guard text.hasPrefix("/") || text.hasPrefix("http://") || text.hasPrefix("https://") else { return nil }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
         }
-        maxUploadBytes = reader.value("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024) { text in
-            let scales: [Character: Int64] = ["k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024]
-            let scale = text.last.flatMap { scales[Character($0.lowercased())] } ?? 1
-            guard let number = Int64(scale == 1 ? Substring(text) : text.dropLast()), number > 0 else { return nil }
-            let (bytes, overflow) = number.multipliedReportingOverflow(by: scale)
-            return overflow ? nil : bytes
-        }
+        maxUploadBytes = reader.byteCount("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024)
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
+        let defaults = VideoIngest.Limits()
+        let frame = reader.value("MEDIA_MAX_VIDEO_FRAME", default: (defaults.maxWidth, defaults.maxHeight)) { text in
+            let sides = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard sides.count == 2, let width = sides[0], let height = sides[1],
+                  (16...65_536).contains(width), (16...65_536).contains(height) else { return nil }
+            return (width, height)
+        }
+        let tool = { (text: String) in text.hasPrefix("/") && !text.split(separator: "/").contains("..") ? text : nil }
+        video = VideoIngest(
+            limits: VideoIngest.Limits(
+                maxBytes: reader.byteCount("MEDIA_MAX_VIDEO_BYTES", default: defaults.maxBytes),
+                maxMilliseconds: reader.duration("MEDIA_MAX_VIDEO_SECONDS", default: defaults.maxMilliseconds),
+                maxWidth: frame.0, maxHeight: frame.1,
+                maxStreams: reader.integer("MEDIA_MAX_VIDEO_STREAMS", default: defaults.maxStreams, range: 1...1024)
+                    ?? defaults.maxStreams),
+            analyzer: VideoAnalyzer(ffprobe: reader.value("MEDIA_FFPROBE", default: "/usr/bin/ffprobe", tool),
+                                    timeout: Double(reader.duration("MEDIA_VIDEO_PROBE_TIMEOUT", default: 15_000)) / 1000),
+            previewer: VideoPreviewer(ffmpeg: reader.value("MEDIA_FFMPEG", default: "/usr/bin/ffmpeg", tool),
+                                      timeout: Double(reader.duration("MEDIA_VIDEO_POSTER_TIMEOUT", default: 20_000)) / 1000))
         ownersFile = reader.value("MEDIA_OWNERS_FILE", default: "/etc/media-server/owners.json") {
             $0.hasPrefix("/") ? $0 : nil
         }
@@ -171,6 +195,17 @@ struct EnvironmentReader {
         value(name, default: fallback) { text in
             guard let number = Int(text), range.contains(number) else { return nil }
             return number
+        }
+    }
+
+    /// `512k`, `100m`, `2g` or a bare number of bytes, above zero.
+    mutating func byteCount(_ name: String, default fallback: Int64) -> Int64 {
+        value(name, default: fallback) { text in
+            let scales: [Character: Int64] = ["k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024]
+            let scale = text.last.flatMap { scales[Character($0.lowercased())] } ?? 1
+            guard let number = Int64(scale == 1 ? Substring(text) : text.dropLast()), number > 0 else { return nil }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : bytes
         }
     }
 

@@ -49,6 +49,16 @@ final class MediaTypeSnifferTests: XCTestCase {
         XCTAssertEqual(detect("<HTML><BODY>"), .unsupported("html"))
         XCTAssertEqual(detect("<?xml version=\"1.0\"?><feed/>"), .unsupported("xml"))
         XCTAssertEqual(detect("%PDF-1.7\n"), .unsupported("pdf"))
+        // Containers and playlists ffmpeg reads but the service does not take.
+        XCTAssertEqual(detect("#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n"), .unsupported("hls playlist"))
+        XCTAssertEqual(detect("ffconcat version 1.0\nfile '/etc/passwd'\n"), .unsupported("ffconcat list"))
+        XCTAssertEqual(detect("<?xml version=\"1.0\"?><MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\">"), .unsupported("dash manifest"))
+        XCTAssertEqual(detect("FLV\u{1}\u{5}\u{0}\u{0}\u{0}\u{9}"), .unsupported("flv"))
+        XCTAssertEqual(detect([UInt8](repeating: 0, count: 400).enumerated().map { $0.offset % 188 == 0 ? 0x47 : $0.element }),
+                       .unsupported("mpeg-ts"))
+        XCTAssertEqual(detect("OggS\u{0}\u{2}"), .unsupported("ogg"))
+        XCTAssertEqual(detect("ID3\u{4}\u{0}"), .unsupported("mp3"))
+        XCTAssertEqual(detect("RIFF\u{0}\u{0}\u{0}\u{0}WAVEfmt "), .unsupported("wave"))
         XCTAssertEqual(detect([]), .unsupported("empty"))
         XCTAssertEqual(detect("hello, world"), .unsupported("unknown"))
     }

@@ -219,9 +219,10 @@ final class LibraryAPITests: XCTestCase {
     }
 
     func testBodiesOverTheLimitsAre413FromNginxAndFromTheService() throws {
-        // nginx refuses a declared 200 MB body before reading it (client_max_body_size 110m).
+        // nginx refuses a declared 3 GB body before reading it (the upload location's
+        // client_max_body_size: 10% above the 2 GiB video limit).
         let request = "POST /api/media/upload HTTP/1.1\r\nHost: localhost\r\nX-User-Id: \(alice)\r\n"
-            + "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 200000000\r\nConnection: close\r\n\r\n"
+            + "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 3000000000\r\nConnection: close\r\n\r\n"
         let fromNginx = try http.exchange(Array(request.utf8))
         XCTAssertEqual(fromNginx.status, 413)
         XCTAssertEqual(fromNginx.errorCode, "payload_too_large")

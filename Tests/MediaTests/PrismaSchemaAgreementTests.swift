@@ -6,10 +6,30 @@ import XCTest
 /// what Prisma's MySQL renderer emits for it, and ExpectedSchema.media — what the service checks
 /// the live database against — must describe the same tables, columns, types and indexes.
 enum SchemaAgreement {
-    static func differences(schema: String, migration: String, expected: ExpectedSchema?) -> [String] {
-        let prisma = PrismaSchema.tables(from: schema), sql = MigrationSQL.tables(from: migration)
-        var result = prisma.problems + sql.problems
-        result += layout(rendered: PrismaMySQLRenderer.render(prisma.tables), file: migration)
+    /// `migration` creates the tables; each of `later` adds columns to them (ALTER TABLE).
+    static func differences(schema: String, migration: String, later: [String] = [],
+                            expected: ExpectedSchema?) -> [String] {
+        let prisma = PrismaSchema.tables(from: schema)
+        var sql = MigrationSQL.tables(from: migration)
+        let additions = later.map(MigrationSQL.addedColumns)
+        var result = prisma.problems + sql.problems + additions.flatMap(\.problems)
+        // The first migration is the schema as it was before the later ones added their columns.
+        let added = additions.flatMap(\.columns)
+        let original = prisma.tables.map { table in
+            var table = table
+            table.columns.removeAll { column in added.contains { $0.table == table.name && $0.column.name == column.name } }
+            return table
+        }
+        result += layout(rendered: PrismaMySQLRenderer.render(original), file: migration)
+        for (text, addition) in zip(later, additions) {
+            result += layout(rendered: PrismaMySQLRenderer.renderAddedColumns(addition.columns), file: text)
+        }
+        for (table, column) in added {
+            guard let index = sql.tables.firstIndex(where: { $0.name == table }) else {
+                result.append("a later migration adds `\(table).\(column.name)` to a table no migration creates"); continue
+            }
+            sql.tables[index].columns.append(column)
+        }
         result += compare(prisma: prisma.tables, sql: sql.tables)
         if let expected {
             if prisma.tables == sql.tables {
@@ -173,20 +193,21 @@ final class PrismaSchemaAgreementTests: XCTestCase {
         try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
     }
 
-    /// schema.prisma and its single migration (this test renders the schema as one CREATE
-    /// migration; a later ALTER migration needs the test extended).
-    private func mediaFiles() throws -> (schema: String, migration: String) {
+    /// schema.prisma, the migration that creates the tables, and the later ones that add
+    /// columns (the test models CREATE TABLE, then ALTER TABLE … ADD COLUMN only).
+    private func mediaFiles() throws -> (schema: String, migration: String, later: [String]) {
         let folders = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("prisma-compat/migrations").path)
-            .filter { !$0.hasSuffix(".toml") }
-        XCTAssertEqual(folders, ["20261125220000_add_media"], "expected one migration folder in prisma-compat/migrations")
+            .filter { !$0.hasSuffix(".toml") }.sorted()
+        XCTAssertEqual(folders, ["20261125220000_add_media", "20261201220000_add_media_metadata"],
+                       "expected these migration folders in prisma-compat/migrations")
         XCTAssertTrue(try read("prisma-compat/migrations/migration_lock.toml").contains("provider = \"mysql\""))
-        return (try read("prisma-compat/schema.prisma"),
-                try read("prisma-compat/migrations/20261125220000_add_media/migration.sql"))
+        let texts = try folders.map { try read("prisma-compat/migrations/\($0)/migration.sql") }
+        return (try read("prisma-compat/schema.prisma"), texts[0], Array(texts.dropFirst()))
     }
 
     func testSchemaPrismaMigrationSQLAndExpectedSchemaAgree() throws {
-        let (schema, migration) = try mediaFiles()
-        let differences = SchemaAgreement.differences(schema: schema, migration: migration, expected: .media)
+        let (schema, migration, later) = try mediaFiles()
+        let differences = SchemaAgreement.differences(schema: schema, migration: migration, later: later, expected: .media)
         XCTAssertTrue(differences.isEmpty, "schema.prisma, migration.sql and ExpectedSchema.media disagree:\n- "
                       + differences.joined(separator: "\n- "))
         // The SQL reader loses nothing: rendering what it read gives the file back.
@@ -205,10 +226,10 @@ final class PrismaSchemaAgreementTests: XCTestCase {
 
     /// Each mutation must produce, for every group of words, one difference containing all of them.
     func testMutationsAreCaught() throws {
-        let (schema, migration) = try mediaFiles()
+        let (schema, migration, later) = try mediaFiles()
         func sql(_ old: String, _ new: String, line: UInt = #line) -> (String, String) { (schema, edit(migration, old, new, line: line)) }
         func prisma(_ old: String, _ new: String, line: UInt = #line) -> (String, String) { (edit(schema, old, new, line: line), migration) }
-        let cases: [(what: String, texts: (schema: String, migration: String), mentions: [[String]])] = [
+        var cases: [(what: String, texts: (schema: String, migration: String), mentions: [[String]])] = [
             ("drop a column from the SQL", sql("    `title` VARCHAR(255) NULL,\n", ""),
              [["column `MediaAsset.title`", "missing from migration.sql"], ["migration.sql line 7"],
               ["ExpectedSchema.media has column `MediaAsset.title`", "migration.sql lacks"]]),
@@ -251,8 +272,14 @@ final class PrismaSchemaAgreementTests: XCTestCase {
             ("use an attribute the test does not model", prisma("mimeType        String\n", "mimeType        String @map(\"mime_type\")\n"),
              [["MediaAsset.mimeType", "unsupported attribute @map"]]),
         ]
-        for mutation in cases {
-            let differences = SchemaAgreement.differences(schema: mutation.texts.schema, migration: mutation.texts.migration, expected: .media)
+        var laterCases = Array(repeating: later, count: cases.count)
+        cases.append(("drop the later migration", (schema, migration), [["column `MediaAsset.metadata`", "missing from migration.sql"]]))
+        laterCases.append([])
+        cases.append(("make the added column NOT NULL", (schema, migration), [["`MediaAsset.metadata` is NOT NULL in migration.sql"]]))
+        laterCases.append(later.map { $0.replacingOccurrences(of: "JSON NULL", with: "JSON NOT NULL") })
+        for (mutation, later) in zip(cases, laterCases) {
+            let differences = SchemaAgreement.differences(schema: mutation.texts.schema, migration: mutation.texts.migration,
+                                                          later: later, expected: .media)
             for words in mutation.mentions where !differences.contains(where: { difference in words.allSatisfy(difference.contains) }) {
                 XCTFail("\(mutation.what): no difference mentions \(words); got:\n- " + differences.joined(separator: "\n- "))
             }

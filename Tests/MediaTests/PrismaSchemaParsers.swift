@@ -282,10 +282,7 @@ enum PrismaMySQLRenderer {
     static func render(_ tables: [SQLTable]) -> String {
         func names(_ columns: [String]) -> String { columns.map { "`\($0)`" }.joined(separator: ", ") }
         var steps = tables.map { table in
-            let columns = table.columns.map { column in
-                "    `\(column.name)` \(column.type) \(column.nullable ? "NULL" : "NOT NULL")"
-                    + (column.defaultValue.map { " DEFAULT \($0)" } ?? "") + (column.autoIncrement ? " AUTO_INCREMENT" : "")
-            }
+            let columns = table.columns.map { "    " + definition($0) }
             var keys = table.indexes.map { "    \($0.unique ? "UNIQUE " : "")INDEX `\($0.name)`(\(names($0.columns)))" }
             if !table.primaryKey.isEmpty { keys.append("    PRIMARY KEY (\(names(table.primaryKey)))") }
             return "-- CreateTable\nCREATE TABLE `\(table.name)` (\n" + columns.joined(separator: ",\n")
@@ -299,6 +296,21 @@ enum PrismaMySQLRenderer {
             }
         }
         return steps.joined(separator: "\n\n") + "\n"
+    }
+
+    /// A migration that adds columns, as `prisma migrate dev` writes it: one ALTER TABLE per table.
+    static func renderAddedColumns(_ columns: [(table: String, column: SQLColumn)]) -> String {
+        var tables: [String] = []
+        for (table, _) in columns where !tables.contains(table) { tables.append(table) }
+        return tables.map { table in
+            let additions = columns.filter { $0.table == table }.map { "ADD COLUMN " + definition($0.column) }
+            return "-- AlterTable\nALTER TABLE `\(table)` " + additions.joined(separator: ",\n    ") + ";"
+        }.joined(separator: "\n\n") + "\n"
+    }
+
+    static func definition(_ column: SQLColumn) -> String {
+        "`\(column.name)` \(column.type) \(column.nullable ? "NULL" : "NOT NULL")"
+            + (column.defaultValue.map { " DEFAULT \($0)" } ?? "") + (column.autoIncrement ? " AUTO_INCREMENT" : "")
     }
 }
 
@@ -345,5 +357,20 @@ enum MigrationSQL {
         }
         if let current { problems.append("migration.sql: CREATE TABLE `\(current.name)` is not closed") }
         return (tables, problems)
+    }
+
+    /// The columns a later migration adds: `ALTER TABLE `T` ADD COLUMN `c` TYPE NULL;` only.
+    static func addedColumns(from text: String) -> (columns: [(table: String, column: SQLColumn)], problems: [String]) {
+        var columns: [(table: String, column: SQLColumn)] = [], problems: [String] = []
+        for (number, rawLine) in sourceLines(text).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("--") { continue }
+            guard let m = line.wholeMatch(of: #/ALTER TABLE\s+`(\w+)`\s+ADD COLUMN\s+`(\w+)`\s+(.+?)\s+(NOT NULL|NULL)(?:\s+DEFAULT\s+(.+?))?;/#) else {
+                problems.append("later migration line \(number + 1): unrecognised statement `\(line)`"); continue
+            }
+            columns.append((String(m.1), SQLColumn(name: String(m.2), type: String(m.3), nullable: m.4 == "NULL",
+                                                   defaultValue: m.5.map(String.init))))
+        }
+        return (columns, problems)
     }
 }

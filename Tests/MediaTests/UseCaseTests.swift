@@ -29,7 +29,7 @@ final class UseCaseTests: XCTestCase {
             database: database, storage: storage,
             ingest: IngestService(database: database, storage: storage, processor: ImageProcessor(maxPixels: 10_000_000)),
             attachments: attachments, presenter: presenter, stagingDirectory: storage.temporaryDirectory,
-            maxUploadBytes: 1024 * 1024)
+            uploadLimits: UploadLimits(imageBytes: 1024 * 1024, videoBytes: 1024 * 1024))
         queue = GenerationQueue(database: database, provider: ProceduralProvider(), attachments: attachments,
                                 presenter: presenter, wakeRunner: {})
         let database = database!, root = root!, stranger = stranger

@@ -142,3 +142,18 @@ public struct MultipartBody {
     /// The body with its closing delimiter.
     public var finished: [UInt8] { bytes + Array("--\(boundary)--\r\n".utf8) }
 }
+
+/// Test videos, good and hostile, made by scripts/video-fixtures with ffmpeg (never checked in).
+public enum VideoFixtures {
+    /// The folder, made on first use (the script writes `.complete` last).
+    public static func directory() throws -> String {
+        let path = Fixtures.directory + "/videos"
+        _ = try Fixtures.file("videos/.complete") { _ in
+            try Fixtures.run(TestEnvironment.repository.appendingPathComponent("scripts/video-fixtures").path, [path])
+        }
+        return path
+    }
+
+    public static func path(_ name: String) throws -> String { try directory() + "/" + name }
+    public static func bytes(_ name: String) throws -> [UInt8] { try Fixtures.bytes(path(name)) }
+}

@@ -3,7 +3,6 @@
 
 #include <fcgiapp.h>
 #include <stdint.h>
-#include <sys/wait.h>
 
 /* The pool's scoreboard, as php-fpm keeps one: a memfd shared by the supervisor and its
  * workers. Each field has one writer. A slot's `sequence` is odd while its worker
@@ -75,10 +74,5 @@ void media_fcgi_mark_response_started(void);
 
 /// memfd_create(2) with MFD_CLOEXEC (Glibc's Swift module hides the _GNU_SOURCE API).
 int media_fcgi_memfd(const char *name);
-
-/* waitpid(2) status decoding: Swift does not import the W* macros. */
-static inline int media_wifexited(int status) { return WIFEXITED(status); }
-static inline int media_wexitstatus(int status) { return WEXITSTATUS(status); }
-static inline int media_wtermsig(int status) { return WTERMSIG(status); }
 
 #endif

@@ -51,6 +51,9 @@ VipsImage *media_vips_decode(VipsImage *in);
  * block of its own; the Swift side drops that chunk from the WebP container.) */
 VipsImage *media_vips_without_metadata(VipsImage *in);
 
+/* The mean of every sample of every band (0...255 for 8-bit images). */
+int media_vips_average(VipsImage *in, double *mean);
+
 /* Encodes as WebP at `quality` (1...100); *buffer is freed with g_free. */
 int media_vips_webp_save(VipsImage *in, int quality, void **buffer, size_t *length);
 

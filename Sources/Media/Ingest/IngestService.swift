@@ -44,7 +44,8 @@ public protocol IngestCompanion<Record> {
 }
 
 /// The one way a file becomes a `MediaAsset`, for uploads and generated images alike:
-/// detect the type from magic bytes, check limits from the header, make the variants,
+/// detect the type from magic bytes, check limits from the header (a video's from
+/// ffprobe's description, its variants made from a poster frame), make the variants,
 /// store every object, then write the variants and the `ready` asset in one transaction.
 /// Any failure removes every stored object; a refused file leaves no row, a server-side
 /// failure leaves the row `failed` for the record.
@@ -53,13 +54,15 @@ public struct IngestService {
     public let storage: any OriginStorage
     public let processor: ImageProcessor
     public let variants: [VariantPlan]
+    public let video: VideoIngest
 
     public init(database: Database, storage: any OriginStorage, processor: ImageProcessor,
-                variants: [VariantPlan] = [.thumbnail, .preview]) {
+                variants: [VariantPlan] = [.thumbnail, .preview], video: VideoIngest = VideoIngest()) {
         self.database = database
         self.storage = storage
         self.processor = processor
         self.variants = variants
+        self.video = video
     }
 
     public func ingest(_ file: StagedFile, _ request: IngestRequest) throws -> (MediaAsset, [MediaVariant]) {
@@ -73,50 +76,66 @@ public struct IngestService {
     throws -> (MediaAsset, [MediaVariant], Companion.Record) {
         try file.finish()
         guard file.byteCount > 0 else { throw IngestError.empty }
-        let format: ImageFormat
-        switch MediaTypeSniffer.detect(prefix: file.prefix) {
-        case .image(let detected): format = detected
-        case .video(let container):
-            throw IngestError.unsupportedType("\(container.rawValue) video; video upload is not enabled yet")
+        let content: AcceptedContent
+        switch file.sniffedType ?? .unsupported("unknown") {
+        case .image(let format): content = .image(format)
+        case .video(let container): content = .video(container)
         case .unsupported(let what): throw IngestError.unsupportedType(what)
         }
+        let kind = content.kind
 
         let assets = AssetRepository(database: database)
         let now = Date.databaseNow
         let assetId = MediaID.generate()
-        let slug = StorageKey.slug(from: request.originalFilename, fallback: request.source == .generated ? "generated" : "image",
-                                   extension: format.fileExtension)
+        let fallbackName = request.source == .generated ? "generated" : kind.type.rawValue
+        let slug = StorageKey.slug(from: request.originalFilename, fallback: fallbackName, extension: kind.fileExtension)
         let originalKey = StorageKey(userId: request.userId, assetId: assetId, kind: .original, filename: slug)
         var asset = MediaAsset(
-            id: assetId, userId: request.userId, type: .image, mimeType: format.mimeType, title: request.title,
+            id: assetId, userId: request.userId, type: kind.type, mimeType: kind.mimeType, title: request.title,
             description: request.description, tags: request.tags, sizeBytes: file.byteCount,
             storageKey: originalKey.description, storageProvider: storage.provider, checksum: file.sha256,
             status: .pending, source: request.source, createdAt: now, updatedAt: now)
         try assets.insert(asset)
 
         do {
-            let header = try imaging { try processor.inspect(path: file.path, format: format) }
             try assets.updateStatus(id: assetId, to: .processing)
-            asset.width = header.uprightWidth
-            asset.height = header.uprightHeight
+            let made: [(MediaVariantKind, EncodedVariant)]
+            let originalFormat: String
+            switch content {
+            case .image(let format):
+                let header = try imaging { try processor.inspect(path: file.path, format: format) }
+                (asset.width, asset.height) = (header.uprightWidth, header.uprightHeight)
+                made = try variants.map { plan in
+                    (plan.kind, try imaging {
+                        try processor.makeVariant(from: file.path, header: header, maxSide: plan.recipe.maxSide,
+                                                  quality: plan.recipe.quality)
+                    })
+                }
+                originalFormat = format.rawValue
+            case .video(let container):
+                let processed = try video.process(file, container: container, processor: processor)
+                let analysis = processed.analysis
+                (asset.width, asset.height, asset.durationMs) = (analysis.width, analysis.height, analysis.durationMs)
+                asset.metadata = AssetMetadata(video: VideoMetadata(
+                    codec: analysis.videoCodec, frameRate: analysis.frameRate, hasAudio: analysis.hasAudio,
+                    audioCodec: analysis.audioCodec, bitRate: analysis.bitRate, rotation: analysis.rotation))
+                made = processed.variants
+                originalFormat = container.rawValue
+            }
 
             var records: [MediaVariant] = []
             let variantName = (slug as NSString).deletingPathExtension + ".webp"
-            for plan in variants {
-                let encoded = try imaging {
-                    try processor.makeVariant(from: file.path, header: header, maxSide: plan.recipe.maxSide,
-                                             quality: plan.recipe.quality)
-                }
-                let key = StorageKey(userId: request.userId, assetId: assetId, kind: plan.kind, filename: variantName)
+            for (variantKind, encoded) in made {
+                let key = StorageKey(userId: request.userId, assetId: assetId, kind: variantKind, filename: variantName)
                 try storage.store(bytes: encoded.bytes, key: key, contentType: "image/webp")
-                records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: plan.kind, format: "webp",
+                records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: variantKind, format: "webp",
                                             width: encoded.width, height: encoded.height,
                                             sizeBytes: Int64(encoded.bytes.count), storageKey: key.description,
                                             createdAt: now))
             }
-            try storage.moveFile(at: file.path, to: originalKey, contentType: format.mimeType)
+            try storage.moveFile(at: file.path, to: originalKey, contentType: kind.mimeType)
             records.insert(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: .original,
-                                        format: format.rawValue, width: asset.width, height: asset.height,
+                                        format: originalFormat, width: asset.width, height: asset.height,
                                         sizeBytes: file.byteCount, storageKey: originalKey.description,
                                         createdAt: now), at: 0)
             asset.status = .ready
@@ -165,6 +184,19 @@ public struct IngestService {
             }
         } catch {
             Log.error("ingest.cleanup_failed", ["assetId": .string(asset.id), "error": .string("\(error)")])
+        }
+    }
+}
+
+/// A sniffed type ingest takes.
+private enum AcceptedContent {
+    case image(ImageFormat)
+    case video(VideoContainer)
+
+    var kind: (type: MediaType, mimeType: String, fileExtension: String) {
+        switch self {
+        case .image(let format): (.image, format.mimeType, format.fileExtension)
+        case .video(let container): (.video, container.mimeType, container.fileExtension)
         }
     }
 }

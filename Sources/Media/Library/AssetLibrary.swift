@@ -41,25 +41,25 @@ public struct AssetLibrary {
     let attachments: AttachmentService
     let presenter: AssetPresenter
     let stagingDirectory: String
-    /// The largest file accepted (MEDIA_MAX_UPLOAD_BYTES).
-    public let maxUploadBytes: Int64
+    /// The largest files accepted, images and videos.
+    public let uploadLimits: UploadLimits
 
     public init(database: Database, storage: any OriginStorage, ingest: IngestService, attachments: AttachmentService,
-                presenter: AssetPresenter, stagingDirectory: String, maxUploadBytes: Int64) {
+                presenter: AssetPresenter, stagingDirectory: String, uploadLimits: UploadLimits) {
         self.database = database
         self.storage = storage
         self.ingest = ingest
         self.attachments = attachments
         self.presenter = presenter
         self.stagingDirectory = stagingDirectory
-        self.maxUploadBytes = maxUploadBytes
+        self.uploadLimits = uploadLimits
     }
 
     var assets: AssetRepository { AssetRepository(database: database) }
 
-    /// A staged file for an upload's bytes, refusing more than `maxUploadBytes`.
+    /// A staged file for an upload's bytes, refusing more than its type's limit.
     public func stageUpload() throws -> StagedFile {
-        try StagedFile(directory: stagingDirectory, limit: maxUploadBytes)
+        try StagedFile(directory: stagingDirectory, limits: uploadLimits)
     }
 
     /// The one ingest path, then (in its transaction) the attach if one was asked for.

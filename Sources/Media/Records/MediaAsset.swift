@@ -24,12 +24,14 @@ public struct MediaAsset: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var deletedAt: Date?
+    public var metadata: AssetMetadata?
 
     public init(id: String, userId: String, type: MediaType, mimeType: String, title: String? = nil,
                 description: String? = nil, tags: [String]? = nil, sizeBytes: Int64, width: Int? = nil,
                 height: Int? = nil, durationMs: Int? = nil, storageKey: String, storageProvider: String,
                 checksum: String? = nil, status: MediaStatus, visibility: MediaVisibility = .private,
-                source: MediaSource, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil) {
+                source: MediaSource, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil,
+                metadata: AssetMetadata? = nil) {
         self.id = id
         self.userId = userId
         self.type = type
@@ -50,11 +52,12 @@ public struct MediaAsset: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.deletedAt = deletedAt
+        self.metadata = metadata
     }
 
     enum Column: String, CaseIterable {
         case id, userId, type, mimeType, title, description, tags, sizeBytes, width, height, durationMs, storageKey
-        case storageProvider, checksum, status, visibility, source, createdAt, updatedAt, deletedAt
+        case storageProvider, checksum, status, visibility, source, createdAt, updatedAt, deletedAt, metadata
     }
 }
 
@@ -88,6 +91,10 @@ extension MediaAsset: TableRecord {
         createdAt = try reader.next(.createdAt)
         updatedAt = try reader.next(.updatedAt)
         deletedAt = try reader.next(.deletedAt)
+        // Only images have none; anything unreadable (the Node app's own JSON) reads as none.
+        metadata = (try reader.next(.metadata, as: JSONText?.self)).flatMap {
+            try? JSONDecoder().decode(AssetMetadata.self, from: Data($0.text.utf8))
+        }
     }
 
     func value(of column: Column) throws -> any DatabaseValueConvertible {
@@ -112,6 +119,7 @@ extension MediaAsset: TableRecord {
         case .createdAt: return createdAt
         case .updatedAt: return updatedAt
         case .deletedAt: return deletedAt
+        case .metadata: return try metadata.map { try JSONText(encoding: $0) }
         }
     }
 }

@@ -136,10 +136,10 @@ public struct AssetRepository {
     public func markReady(_ asset: MediaAsset, at date: Date = .databaseNow) throws {
         try database.execute("""
             UPDATE `MediaAsset` SET `status` = ?, `type` = ?, `mimeType` = ?, `sizeBytes` = ?, `width` = ?,
-                `height` = ?, `durationMs` = ?, `storageKey` = ?, `checksum` = ?, `updatedAt` = ?
+                `height` = ?, `durationMs` = ?, `storageKey` = ?, `checksum` = ?, `metadata` = ?, `updatedAt` = ?
             WHERE `id` = ?
             """, [MediaStatus.ready, asset.type, asset.mimeType, asset.sizeBytes, asset.width, asset.height, asset.durationMs,
-                  asset.storageKey, asset.checksum, date, asset.id])
+                  asset.storageKey, asset.checksum, try asset.metadata.map { try JSONText(encoding: $0) }, date, asset.id])
     }
 
     /// Rows an ingest left in `processing` and did not touch since `before`: their worker

@@ -35,7 +35,7 @@ public struct ExpectedSchema: Sendable {
             string("storageProvider"), Column(name: "checksum", type: "char(64)", nullable: true),
             enumeration("status", MediaStatus.self), enumeration("visibility", MediaVisibility.self),
             enumeration("source", MediaSource.self),
-            datetime("createdAt"), datetime("updatedAt"), datetime("deletedAt", nullable: true),
+            datetime("createdAt"), datetime("updatedAt"), datetime("deletedAt", nullable: true), json("metadata"),
         ], indexes: [
             Index(name: "PRIMARY", columns: ["id"], unique: true),
             Index(name: "MediaAsset_userId_deletedAt_createdAt_id_idx", columns: ["userId", "deletedAt", "createdAt", "id"], unique: false),

@@ -20,9 +20,9 @@ let package = Package(
                        providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CVips", dependencies: ["CLibVips"]),
-        .systemLibrary(name: "CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "ServerLog"),
-        .target(name: "Hashing", dependencies: ["CGLib"]),
+        .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI", "CChildProcess", "ServerLog"]),
 
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing",
                                                             "Imaging", "Video"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
-        .executableTarget(name: "media-bench", dependencies: ["Imaging"]),
+        .executableTarget(name: "media-bench", dependencies: ["Imaging", "Media"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),

@@ -9,12 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static long open_max = 65536;
+
 static void close_from(int first) {
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
 #endif
-    long limit = sysconf(_SC_OPEN_MAX);
-    for (int fd = first; fd < limit; fd++) close(fd);
+    /* Kernels before 5.9. The limit was read before fork (sysconf is not async-signal-safe);
+     * an unlimited one is clamped. */
+    for (int fd = first; fd < open_max; fd++) close(fd);
 }
 
 int media_pipe_cloexec(int fds[2]) {
@@ -24,6 +27,8 @@ int media_pipe_cloexec(int fds[2]) {
 pid_t media_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
+    long limit = sysconf(_SC_OPEN_MAX);
+    open_max = limit > 0 && limit < 65536 ? limit : 65536;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -36,10 +41,11 @@ pid_t media_spawn(const char *path, char *const argv[], char *const envp[], int 
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(127);  /* the parent died before prctl */
+        /* Default dispositions first, then unblock: a worker's handler must never run here. */
+        for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
         int null = open("/dev/null", O_RDONLY);
         /* Move the three into 0..2 without one dup2 clobbering another's source. */
         int out = fcntl(stdout_fd, F_DUPFD, 10), err = fcntl(stderr_fd, F_DUPFD, 10), rep = fcntl(report[1], F_DUPFD_CLOEXEC, 10);

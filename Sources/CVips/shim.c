@@ -50,6 +50,27 @@ VipsImage *media_vips_thumbnail(const char *path, int max_side, gboolean has_pro
     return thumbnail;
 }
 
+VipsImage *media_vips_load_frame(const char *path) {
+    VipsImage *frame = NULL;
+    if (vips_tiffload(path, &frame, "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0) return NULL;
+    VipsImage *memory = vips_image_copy_memory(frame);
+    g_object_unref(frame);
+    return memory;
+}
+
+VipsImage *media_vips_thumbnail_image(VipsImage *in, int max_side) {
+    VipsImage *out = NULL;
+    if (vips_thumbnail_image(in, &out, max_side,
+                             "height", max_side,
+                             "size", VIPS_SIZE_DOWN,
+                             NULL) != 0) return NULL;
+    return out;
+}
+
+int media_vips_jpeg_save(VipsImage *in, int quality, void **buffer, size_t *length) {
+    return vips_jpegsave_buffer(in, buffer, length, "Q", quality, "strip", TRUE, "optimize_coding", TRUE, NULL);
+}
+
 VipsImage *media_vips_decode(VipsImage *in) {
     return vips_image_copy_memory(in);
 }

@@ -52,9 +52,34 @@ public struct ImageProcessor: Sendable {
         guard let thumbnail = VipsImageHandle(thumbnailed) else {
             throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
         }
+        return try encode(thumbnail, quality: quality, format: .webp, source: header.format.rawValue)
+    }
+
+    /// Variants of a video frame that ffmpeg wrote as an uncompressed TIFF: the frame is decoded
+    /// once, then each recipe is made from it in memory.
+    public func makeVariants(fromFrame path: String, _ recipes: [VariantRecipe]) throws -> [EncodedVariant] {
+        try Vips.initialize()
+        try requireLiteralPath(path)
+        guard let frame = VipsImageHandle(media_vips_load_frame(path)) else {
+            throw ImagingError.corrupt("cannot read the video frame: \(Vips.takeError())")
+        }
+        try requireWithinPixelLimit(ImageHeader(format: .tiff, loader: "tiffload", width: frame.width, height: frame.height,
+                                                pages: 1, orientation: 1, hasColorProfile: false))
+        // One after another: made concurrently they finish ~50 ms sooner for a 1080p frame,
+        // but the worker's peak RSS grows by ~20 MB instead of ~5.
+        return try recipes.map { recipe in
+            guard let thumbnail = VipsImageHandle(media_vips_thumbnail_image(frame.pointer, Int32(recipe.maxSide))) else {
+                throw ImagingError.processingFailed("cannot resize the video frame: \(Vips.takeError())")
+            }
+            return try encode(thumbnail, quality: recipe.quality, format: recipe.format, source: "video frame")
+        }
+    }
+
+    /// Decodes a thumbnail's pixels, strips its metadata and encodes it as WebP or JPEG.
+    private func encode(_ thumbnail: VipsImageHandle, quality: Int, format: ImageFormat, source: String) throws -> EncodedVariant {
         // Pixels are decoded here, so damage in the data (fail_on) surfaces here.
         guard let decoded = VipsImageHandle(media_vips_decode(thumbnail.pointer)) else {
-            throw ImagingError.corrupt("cannot decode \(header.format.rawValue): \(Vips.takeError())")
+            throw ImagingError.corrupt("cannot decode \(source): \(Vips.takeError())")
         }
         guard let stripped = VipsImageHandle(media_vips_without_metadata(decoded.pointer)) else {
             throw ImagingError.processingFailed("cannot copy image: \(Vips.takeError())")
@@ -65,6 +90,14 @@ public struct ImageProcessor: Sendable {
         }
         var buffer: UnsafeMutableRawPointer?
         var length = 0
+        if format == .jpeg {
+            guard media_vips_jpeg_save(stripped.pointer, Int32(quality), &buffer, &length) == 0, let buffer else {
+                throw ImagingError.processingFailed("cannot encode JPEG: \(Vips.takeError())")
+            }
+            defer { g_free(buffer) }
+            return EncodedVariant(format: .jpeg, width: stripped.width, height: stripped.height,
+                                  bytes: Array(UnsafeRawBufferPointer(start: buffer, count: length)), meanLevel: meanLevel)
+        }
         guard media_vips_webp_save(stripped.pointer, Int32(quality), &buffer, &length) == 0, let buffer else {
             throw ImagingError.processingFailed("cannot encode WebP: \(Vips.takeError())")
         }

@@ -50,12 +50,12 @@ public enum ChildProcess {
             close(outPipe[0]); close(outPipe[1])
             throw Failure.spawnFailed(executable, errno: code)
         }
-        let pid = withCStrings([executable] + arguments) { argv in
+        let (pid, spawnErrno) = withCStrings([executable] + arguments) { argv in
             withCStrings(["PATH=/usr/bin:/bin", "LC_ALL=C"]) { envp in
-                media_spawn(executable, argv, envp, outPipe[1], errPipe[1])
+                let pid = media_spawn(executable, argv, envp, outPipe[1], errPipe[1])
+                return (pid, errno)  // before the strings are freed
             }
         }
-        let spawnErrno = errno
         close(outPipe[1]); close(errPipe[1])
         defer { close(outPipe[0]); close(errPipe[0]) }
         guard pid > 0 else { throw Failure.spawnFailed(executable, errno: spawnErrno) }
@@ -86,21 +86,40 @@ public enum ChildProcess {
             }
         }
         if failure != nil { kill(pid, SIGKILL) }
-        let status = reap(pid)
+        let status = try reap(pid, executable)
         if let failure { throw failure }
         return Output(exitCode: media_wifexited(status) != 0 ? media_wexitstatus(status) : nil, stdout: stdout, stderr: stderr)
     }
 
+    /// Runs ffprobe or ffmpeg on an uploaded file: its failures are the file's. With
+    /// `-v error`, anything on stderr means damage, even when the tool still exits 0.
+    static func runTool(_ executable: String, _ arguments: [String], timeout: Double) throws -> Output {
+        let tool = executable.split(separator: "/").last.map(String.init) ?? executable
+        let output: Output
+        do {
+            output = try run(executable, arguments, timeout: timeout)
+        } catch Failure.timedOut(let seconds) {
+            throw VideoError.timedOut(tool: tool, seconds: seconds)
+        } catch Failure.outputTooLarge(let bytes) {
+            throw VideoError.undecodable("\(tool) wrote more than \(bytes) bytes about it")
+        }
+        guard output.succeeded, output.stderr.isEmpty else {
+            throw VideoError.undecodable(output.firstErrorLine.isEmpty ? "\(tool) failed" : output.firstErrorLine)
+        }
+        return output
+    }
+
     /// waitpid until the child is gone (its pipes closing does not mean it has exited).
-    private static func reap(_ pid: pid_t) -> Int32 {
+    private static func reap(_ pid: pid_t, _ executable: String) throws -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return 0 }
+            // ECHILD: someone else reaped it (SIGCHLD ignored): its outcome is unknown.
+            if errno != EINTR { throw Failure.spawnFailed(executable, errno: errno) }
         }
         return status
     }
 
-    private static func monotonicSeconds() -> Double {
+    static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

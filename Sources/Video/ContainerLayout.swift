@@ -54,6 +54,7 @@ public enum ContainerLayout {
                 let large = UInt64(bigEndian: header[8..<16])
                 guard large <= UInt64(Int64.max) else { throw VideoError.undecodable("a box at byte \(offset) is too large") }
                 boxSize = Int64(large)
+                guard boxSize >= 16 else { throw VideoError.undecodable("the box at byte \(offset) is smaller than its header") }
             } else if boxSize == 0 {  // to the end of the file
                 boxSize = size - offset
             }

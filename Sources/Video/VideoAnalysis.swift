@@ -5,8 +5,15 @@ public struct VideoAnalysis: Equatable, Sendable {
     public let height: Int
     /// Clockwise quarter turns a player applies (0, 90, 180, 270).
     public let rotation: Int
-    /// nil when the container does not say (a live-recorded WebM).
+    /// What is stored: the file's duration, nil when the container does not say (a
+    /// live-recorded WebM) or claims more than an INT column holds.
     public let durationMs: Int?
+    /// The longest duration the file claims (container or video stream), in seconds,
+    /// for the limit: a claim too large to store must still be refused.
+    public let claimedSeconds: Double?
+    /// The video stream's own duration, where the poster is looked for (audio may run on
+    /// after the picture ends).
+    public let videoSeconds: Double?
     /// The first video stream's codec, as ffmpeg names it ("h264", "vp9").
     public let videoCodec: String
     /// Average frames per second, rounded to 3 decimals; nil when unknown.

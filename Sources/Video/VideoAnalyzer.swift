@@ -13,22 +13,10 @@ public struct VideoAnalyzer: Sendable {
     }
 
     public func analyze(path: String, family: ContainerFamily) throws -> VideoAnalysis {
-        let output: ChildProcess.Output
-        do {
-            output = try ChildProcess.run(ffprobe, [
-                "-v", "error", "-protocol_whitelist", "file", "-f", family.demuxer,
-                "-print_format", "json", "-show_streams", "-show_format", "file:" + path,
-            ], timeout: timeout)
-        } catch ChildProcess.Failure.timedOut(let seconds) {
-            throw VideoError.timedOut(tool: "ffprobe", seconds: seconds)
-        } catch ChildProcess.Failure.outputTooLarge {
-            throw VideoError.undecodable("ffprobe described more than the service reads")
-        }
-        // With `-v error`, anything on stderr is a damaged container, even when ffprobe
-        // still exits 0 with a partial description.
-        guard output.succeeded, output.stderr.isEmpty else {
-            throw VideoError.undecodable(output.firstErrorLine.isEmpty ? "ffprobe failed" : output.firstErrorLine)
-        }
+        let output = try ChildProcess.runTool(ffprobe, [
+            "-v", "error", "-protocol_whitelist", "file", "-f", family.demuxer,
+            "-print_format", "json", "-show_streams", "-show_format", "file:" + path,
+        ], timeout: timeout)
         return try Self.analysis(ffprobeJSON: output.stdout)
     }
 
@@ -51,10 +39,13 @@ public struct VideoAnalyzer: Sendable {
         }
         let rotation = video.rotation
         let turned = rotation % 180 != 0
+        let (fileSeconds, streamSeconds) = (try seconds(probe.format?.duration), try seconds(video.duration))
+        let claimed = [fileSeconds, streamSeconds].compactMap { $0 }.max()
+        let stored = (fileSeconds ?? streamSeconds).flatMap { $0 * 1000 < Double(Int32.max) ? Int(($0 * 1000).rounded()) : nil }
         return VideoAnalysis(
             width: turned ? codedHeight : codedWidth, height: turned ? codedWidth : codedHeight,
             rotation: rotation,
-            durationMs: milliseconds(probe.format?.duration) ?? milliseconds(video.duration),
+            durationMs: stored, claimedSeconds: claimed, videoSeconds: streamSeconds ?? fileSeconds,
             videoCodec: video.codec_name ?? "unknown",
             frameRate: frameRate(video.avg_frame_rate) ?? frameRate(video.r_frame_rate),
             audioCodec: streams.first(where: { $0.codec_type == "audio" }).map { $0.codec_name ?? "unknown" },
@@ -62,11 +53,14 @@ public struct VideoAnalyzer: Sendable {
             streamCount: max(probe.format?.nb_streams ?? 0, streams.count))
     }
 
-    /// "2.040000" seconds → 2040; nil for absent, "N/A", negative, non-finite or absurd values.
-    static func milliseconds(_ seconds: String?) -> Int? {
-        guard let text = seconds, let value = Double(text), value.isFinite, value >= 0,
-              value < Double(Int32.max) / 1000 else { return nil }
-        return Int((value * 1000).rounded())
+    /// "2.040000" → 2.04; nil when absent or "N/A"; a negative or non-numeric claim is a
+    /// damaged file.
+    static func seconds(_ text: String?) throws -> Double? {
+        guard let text, text != "N/A" else { return nil }
+        guard let value = Double(text), value.isFinite, value >= 0 else {
+            throw VideoError.undecodable("implausible duration \(text.prefix(40))")
+        }
+        return value
     }
 
     /// "30000/1001" → 29.97; nil for "0/0" or anything malformed.

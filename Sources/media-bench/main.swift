@@ -5,26 +5,56 @@
 //     makes the thumbnail and preview of FILE exactly as ingest does (inspect, two
 //     libvips thumbnails, WebP with metadata removed) and writes both to OUTDIR, ITERATIONS
 //     times; prints the mean milliseconds per iteration.
+//   media-bench video FILE ITERATIONS OUTDIR
+//     what ingest does to a video upload once its bytes have arrived, minus the rows:
+//     stage (copy and SHA-256, as from the request), layout check, ffprobe, limits,
+//     poster frame with ffmpeg, the three variants; prints the mean milliseconds.
 import Foundation
 import Imaging
+import Media
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count == 4, arguments[0] == "variants", let iterations = Int(arguments[2]), iterations > 0 else {
-    FileHandle.standardError.write(Data("usage: media-bench variants FILE ITERATIONS OUTDIR\n".utf8))
+guard arguments.count == 4, ["variants", "video"].contains(arguments[0]), let iterations = Int(arguments[2]),
+      iterations > 0 else {
+    FileHandle.standardError.write(Data("usage: media-bench {variants|video} FILE ITERATIONS OUTDIR\n".utf8))
     exit(64)
 }
 let file = arguments[1], directory = arguments[3]
+
+/// One video ingest of `bytes`, staged in `directory`.
+func ingestVideo(_ bytes: [UInt8], processor: ImageProcessor) throws {
+    let staged = try StagedFile(directory: directory, limits: UploadLimits(imageBytes: 1 << 30, videoBytes: 4 << 30))
+    try bytes.withUnsafeBytes { buffer in
+        for start in stride(from: 0, to: buffer.count, by: 1 << 16) {
+            try staged.append(UnsafeRawBufferPointer(rebasing: buffer[start..<min(start + (1 << 16), buffer.count)]))
+        }
+    }
+    try staged.finish()
+    guard case .video(let container) = staged.sniffedType else { throw CocoaError(.fileReadCorruptFile) }
+    let processed = try VideoIngest().process(staged, container: container, processor: processor)
+    for (kind, variant) in processed.variants {
+        try Data(variant.bytes).write(to: URL(fileURLWithPath: directory + "/\(kind.rawValue).\(variant.format.fileExtension)"))
+    }
+}
+
 do {
     // The pool's workers run libvips with one thread each; so does this.
     try Vips.initialize(concurrency: 1)
     let processor = ImageProcessor(maxPixels: 100_000_000)
-    _ = try processor.makeDisplayVariants(from: file)  // warm-up: libraries loaded, caches filled
-    let started = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<iterations {
-        let variants = try processor.makeDisplayVariants(from: file)
-        try Data(variants.thumbnail.bytes).write(to: URL(fileURLWithPath: directory + "/thumbnail.webp"))
-        try Data(variants.preview.bytes).write(to: URL(fileURLWithPath: directory + "/preview.webp"))
+    let run: () throws -> Void
+    if arguments[0] == "video" {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        run = { try ingestVideo(bytes, processor: processor) }
+    } else {
+        run = {
+            let variants = try processor.makeDisplayVariants(from: file)
+            try Data(variants.thumbnail.bytes).write(to: URL(fileURLWithPath: directory + "/thumbnail.webp"))
+            try Data(variants.preview.bytes).write(to: URL(fileURLWithPath: directory + "/preview.webp"))
+        }
     }
+    try run()  // warm-up: libraries loaded, caches filled
+    let started = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<iterations { try run() }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
     print(String(format: "%.2f", elapsed / Double(iterations)))
 } catch {

@@ -66,7 +66,7 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_MAX_VIDEO_FRAME", "8192x8192", "largest accepted video frame, WIDTHxHEIGHT as displayed (either orientation)"),
         ("MEDIA_MAX_VIDEO_STREAMS", "16", "most streams (video, audio, subtitles, data, attachments) in one video file"),
         ("MEDIA_VIDEO_PROBE_TIMEOUT", "15s", "time limit of one ffprobe run; then it is killed and the upload refused"),
-        ("MEDIA_VIDEO_POSTER_TIMEOUT", "20s", "time limit of one ffmpeg poster-frame run"),
+        ("MEDIA_VIDEO_POSTER_TIMEOUT", "20s", "time limit of the ffmpeg poster-frame runs of one upload together; with the probe's, below MEDIA_REQUEST_TIMEOUT"),
         ("MEDIA_FFPROBE", "/usr/bin/ffprobe", "absolute path of ffprobe"),
         ("MEDIA_FFMPEG", "/usr/bin/ffmpeg", "absolute path of ffmpeg"),
         ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
@@ -156,6 +156,11 @@ struct ServiceConfiguration: Sendable {
         openAIMaxAttempts = reader.integer("MEDIA_OPENAI_MAX_ATTEMPTS", default: 4, range: 1...10) ?? 4
         openAIBackoffMilliseconds = reader.duration("MEDIA_OPENAI_BACKOFF", default: 1_000)
         debugGenerationPauseMilliseconds = reader.duration("MEDIA_DEBUG_GENERATION_PAUSE", default: 0)
+        let videoToolsMilliseconds = (video.analyzer.timeout + video.previewer.timeout) * 1000
+        if requestTimeoutMilliseconds > 0, videoToolsMilliseconds >= Double(requestTimeoutMilliseconds) {
+            reader.problems.append("MEDIA_VIDEO_PROBE_TIMEOUT + MEDIA_VIDEO_POSTER_TIMEOUT: must stay below "
+                                   + "MEDIA_REQUEST_TIMEOUT, which kills the worker mid-upload")
+        }
         if generationStaleAfterMilliseconds < 2_000 {
             reader.problems.append("MEDIA_GENERATION_STALE_AFTER: at least 2s (heartbeats are a few seconds apart)")
         }

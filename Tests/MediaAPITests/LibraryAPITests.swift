@@ -40,15 +40,8 @@ final class LibraryAPITests: XCTestCase {
         try http.get(path, headers: user.map { ["X-User-Id": $0] } ?? [:])
     }
 
-    /// Rows and files the user has, including temp files of anyone.
     func leftovers(of user: String) throws -> (rows: Int, files: [String], temporary: [String]) {
-        let database = Database(configuration: try ConnectionConfiguration(url: XCTUnwrap(TestEnvironment.databaseURL)))
-        let rows = try database.queryOne("SELECT COUNT(*) AS n FROM `MediaAsset` WHERE `userId` = ?", [user])!
-            .get("n", as: Int.self)
-        let root = stack.runDirectory + "/uploads"
-        let files = FileManager.default.enumerator(atPath: root + "/" + user)?.allObjects as? [String] ?? []
-        let temporary = (try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []
-        return (rows, files, temporary)
+        try MediaAPITests.leftovers(of: user, in: stack)
     }
 
     func testUploadListShowEditDeleteThroughNginx() throws {

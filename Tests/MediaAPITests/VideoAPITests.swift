@@ -37,7 +37,7 @@ final class VideoAPITests: XCTestCase {
 
     /// The mean sample value of an image file, by libvips' CLI.
     func meanLevel(of bytes: [UInt8]) throws -> Double {
-        let path = Fixtures.directory + "/poster-\(UUID().uuidString).webp"
+        let path = Fixtures.directory + "/poster-\(UUID().uuidString).img"
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try XCTUnwrap(Double(Fixtures.run("/usr/bin/vips", ["avg", path]).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -68,16 +68,17 @@ final class VideoAPITests: XCTestCase {
             let variants = try XCTUnwrap(asset["variants"] as? [[String: Any]])
             XCTAssertEqual(variants.map { $0["kind"] as? String }, ["original", "thumbnail", "preview", "poster"], item.file)
             for variant in variants.dropFirst() {
-                XCTAssertEqual(variant["format"] as? String, "webp")
+                let poster = variant["kind"] as? String == "poster"
+                XCTAssertEqual(variant["format"] as? String, poster ? "jpeg" : "webp")
                 let url = try XCTUnwrap(variant["url"] as? String)
                 let served = try stack.http.get(try XCTUnwrap(URL(string: url)?.path))
                 XCTAssertEqual(served.status, 200, "\(item.file) \(url)")
-                XCTAssertEqual(served.header("Content-Type"), "image/webp")
+                XCTAssertEqual(served.header("Content-Type"), poster ? "image/jpeg" : "image/webp")
                 XCTAssertNil(served.header("Content-Disposition"), "variants show inline")
                 // Upright: the variant has the video's displayed orientation.
                 let (width, height) = (try XCTUnwrap(variant["width"] as? Int), try XCTUnwrap(variant["height"] as? Int))
                 XCTAssertEqual(width > height, item.width > item.height, "\(item.file) \(variant["kind"]!)")
-                if variant["kind"] as? String == "poster" {
+                if poster {
                     XCTAssertEqual([width, height], [item.width, item.height], "the poster is the frame itself")
                     XCTAssertGreaterThan(try meanLevel(of: served.body), 40, "\(item.file): the poster is not a black frame")
                 }
@@ -111,17 +112,6 @@ final class VideoAPITests: XCTestCase {
             XCTAssertEqual(response.status, 200, response.text)
             XCTAssertTrue(response.text.contains("/poster/"), "\(path) shows the poster: \(response.text)")
         }
-    }
-
-    /// Rows and files of `user` in `stack`, and temp files of anyone.
-    func leftovers(of user: String, in stack: LocalStack) throws -> (rows: Int, files: [String], temporary: [String]) {
-        let database = Database(configuration: try ConnectionConfiguration(url: XCTUnwrap(TestEnvironment.databaseURL)))
-        let rows = try database.queryOne("SELECT COUNT(*) AS n FROM `MediaAsset` WHERE `userId` = ?", [user])!
-            .get("n", as: Int.self)
-        let root = stack.runDirectory + "/uploads"
-        let files = FileManager.default.enumerator(atPath: root + "/" + user)?.allObjects as? [String] ?? []
-        let temporary = (try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []
-        return (rows, files, temporary)
     }
 
     /// Each refusal is a JSON error with its status and code, and leaves nothing behind:
@@ -186,5 +176,21 @@ final class VideoAPITests: XCTestCase {
         let hurried = try LocalStack("video-timeout", settings: ["MEDIA_VIDEO_PROBE_TIMEOUT": "1ms"])
         defer { hurried.stop() }
         try assertRefusals([("landscape.mp4", 422, "video_analysis_timeout")], in: hurried)
+    }
+
+    /// The tools' time limits must leave the request's: the pool kills a worker at MEDIA_REQUEST_TIMEOUT.
+    func testVideoLimitsAreValidatedAtStart() throws {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MEDIA_") }
+        environment["DATABASE_URL"] = TestEnvironment.databaseURL
+        environment["MEDIA_REQUEST_TIMEOUT"] = "30s"
+        environment["MEDIA_VIDEO_PROBE_TIMEOUT"] = "15s"
+        environment["MEDIA_VIDEO_POSTER_TIMEOUT"] = "20s"
+        environment["MEDIA_MAX_VIDEO_FRAME"] = "8192x0"
+        environment["MEDIA_MAX_VIDEO_BYTES"] = "-1"
+        let result = try runProcess(TestEnvironment.binary, ["serve"], environment: environment)
+        XCTAssertEqual(result.status, 78)
+        for name in ["MEDIA_VIDEO_POSTER_TIMEOUT", "MEDIA_MAX_VIDEO_FRAME", "MEDIA_MAX_VIDEO_BYTES"] {
+            XCTAssertTrue(result.text.contains(name), "\(name): \(result.text)")
+        }
     }
 }

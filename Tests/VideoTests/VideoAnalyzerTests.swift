@@ -13,8 +13,9 @@ final class VideoAnalyzerTests: XCTestCase {
                          {"codec_type": "audio", "codec_name": "aac"}],
              "format": {"duration": "12.345000", "bit_rate": "8000000", "nb_streams": 2}}
             """)
-        XCTAssertEqual(result, VideoAnalysis(width: 1080, height: 1920, rotation: 90, durationMs: 12_345, videoCodec: "h264",
-                                             frameRate: 29.97, audioCodec: "aac", bitRate: 8_000_000, streamCount: 2))
+        XCTAssertEqual(result, VideoAnalysis(width: 1080, height: 1920, rotation: 90, durationMs: 12_345, claimedSeconds: 12.345,
+                                             videoSeconds: 12.345, videoCodec: "h264", frameRate: 29.97, audioCodec: "aac",
+                                             bitRate: 8_000_000, streamCount: 2))
     }
 
     func testLegacyRotateTagAndHalfTurn() throws {
@@ -47,12 +48,30 @@ final class VideoAnalyzerTests: XCTestCase {
                           "side_data_list": [{"rotation": 1e300}]}],
              "format": {"duration": "1e300", "bit_rate": "-5", "nb_streams": 1}}
             """)
-        XCTAssertNil(odd.durationMs)
+        XCTAssertNil(odd.durationMs, "too long to store")
+        XCTAssertEqual(odd.claimedSeconds, 1e300, "but still checked against the limit")
         XCTAssertNil(odd.frameRate)
         XCTAssertNil(odd.bitRate)
         XCTAssertEqual(odd.rotation, 0)
-        XCTAssertEqual(VideoPreviewer.seekPoints(durationMs: nil), [0])
-        XCTAssertEqual(VideoPreviewer.seekPoints(durationMs: 4000), [1, 2, 3])
-        XCTAssertEqual(VideoPreviewer.seekPoints(durationMs: 4 * 3_600_000), [15, 30, 45])
+        XCTAssertThrowsError(try analysis("""
+            {"streams": [{"codec_type": "video", "width": 64, "height": 64}], "format": {"duration": "-3"}}
+            """))
+        XCTAssertThrowsError(try analysis(#"{"streams": [{"codec_type": "video", "width": 1e30, "height": 64}]}"#))
+    }
+
+    /// The poster is looked for in the video stream, not past its end when audio runs on.
+    func testPosterSeekPoints() throws {
+        func points(_ seconds: Double?) -> [String] {
+            VideoPreviewer.attempts(videoSeconds: seconds).map { "\($0.seconds)\($0.keyframe ? "k" : "")" }
+        }
+        XCTAssertEqual(points(nil), ["0.0"])
+        XCTAssertEqual(points(4), ["1.0k", "1.0", "2.0", "3.0", "0.0"])
+        XCTAssertEqual(points(4 * 3600), ["15.0k", "15.0", "30.0", "45.0", "0.0"])
+        let audioLonger = try analysis("""
+            {"streams": [{"codec_type": "video", "width": 64, "height": 64, "duration": "2.0"},
+                         {"codec_type": "audio", "duration": "10.0"}], "format": {"duration": "10.0"}}
+            """)
+        XCTAssertEqual(audioLonger.videoSeconds, 2)
+        XCTAssertEqual(audioLonger.durationMs, 10_000)
     }
 }

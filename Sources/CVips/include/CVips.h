@@ -51,6 +51,17 @@ VipsImage *media_vips_decode(VipsImage *in);
  * block of its own; the Swift side drops that chunk from the WebP container.) */
 VipsImage *media_vips_without_metadata(VipsImage *in);
 
+/* A video frame ffmpeg wrote as uncompressed 8-bit RGB TIFF, decoded into memory once
+ * so that several variants are made from it without reading the file again. (PPM would
+ * be simpler, but vips_block_untrusted_set blocks ppmload.) */
+VipsImage *media_vips_load_frame(const char *path);
+
+/* Fits an image already in memory inside max_side × max_side, never upscaling. */
+VipsImage *media_vips_thumbnail_image(VipsImage *in, int max_side);
+
+/* Encodes as baseline JPEG at `quality`, metadata stripped (jpegsave honours strip). */
+int media_vips_jpeg_save(VipsImage *in, int quality, void **buffer, size_t *length);
+
 /* The mean of every sample of every band (0...255 for 8-bit images). */
 int media_vips_average(VipsImage *in, double *mean);
 

@@ -79,7 +79,10 @@ public struct IngestService {
         let content: AcceptedContent
         switch file.sniffedType ?? .unsupported("unknown") {
         case .image(let format): content = .image(format)
-        case .video(let container): content = .video(container)
+        case .video(let container):
+            // A provider's output is an image or nothing: never a video to run tools on.
+            guard request.source == .upload else { throw IngestError.unsupportedType("\(container.rawValue) from a generator") }
+            content = .video(container)
         case .unsupported(let what): throw IngestError.unsupportedType(what)
         }
         let kind = content.kind
@@ -124,11 +127,13 @@ public struct IngestService {
             }
 
             var records: [MediaVariant] = []
-            let variantName = (slug as NSString).deletingPathExtension + ".webp"
+            let stem = (slug as NSString).deletingPathExtension
             for (variantKind, encoded) in made {
-                let key = StorageKey(userId: request.userId, assetId: assetId, kind: variantKind, filename: variantName)
-                try storage.store(bytes: encoded.bytes, key: key, contentType: "image/webp")
-                records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: variantKind, format: "webp",
+                let key = StorageKey(userId: request.userId, assetId: assetId, kind: variantKind,
+                                     filename: stem + "." + encoded.format.fileExtension)
+                try storage.store(bytes: encoded.bytes, key: key, contentType: encoded.format.mimeType)
+                records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: variantKind,
+                                            format: encoded.format.rawValue,
                                             width: encoded.width, height: encoded.height,
                                             sizeBytes: Int64(encoded.bytes.count), storageKey: key.description,
                                             createdAt: now))

@@ -36,14 +36,14 @@ public struct VideoIngest: Sendable {
     }
 
     /// A video ready to store: what it is and its poster, thumbnail and preview.
-    struct Processed {
-        let analysis: VideoAnalysis
-        let variants: [(MediaVariantKind, EncodedVariant)]
+    public struct Processed {
+        public let analysis: VideoAnalysis
+        public let variants: [(MediaVariantKind, EncodedVariant)]
     }
 
     /// Screens the container, analyses it, checks the limits, then takes the poster frame
     /// and makes the display variants from it with the image pipeline.
-    func process(_ file: StagedFile, container: VideoContainer, processor: ImageProcessor) throws -> Processed {
+    public func process(_ file: StagedFile, container: VideoContainer, processor: ImageProcessor) throws -> Processed {
         let family = container.family
         let analysis = try refusing {
             try ContainerLayout.check(path: file.path, family: family, prefix: file.prefix)
@@ -53,43 +53,17 @@ public struct VideoIngest: Sendable {
 
         let framePath = file.path + ".frame.tiff"
         defer { unlink(framePath) }
-        var poster: (header: ImageHeader, variant: EncodedVariant)?
-        for seconds in VideoPreviewer.seekPoints(durationMs: analysis.durationMs) {
-            unlink(framePath)
-            do {
-                try previewer.extractFrame(path: file.path, family: family, at: seconds, to: framePath)
-            } catch let error as VideoError {
-                // A later point may fail where an earlier one worked (a damaged tail): keep that one.
-                if poster != nil { break }
-                throw IngestError.rejectedVideo(.init(error))
+        let recipes: [(MediaVariantKind, VariantRecipe)] = [(.poster, .poster), (.thumbnail, .thumbnail), (.preview, .preview)]
+        let variants = try refusing {
+            try previewer.poster(path: file.path, family: family, videoSeconds: analysis.videoSeconds,
+                                 framePath: framePath) { frame in
+                let made = try posterImage { try processor.makeVariants(fromFrame: frame, recipes.map(\.1)) }
+                return (made, made[0].meanLevel)
             }
-            guard FileManager.default.fileExists(atPath: framePath) else {
-                if poster != nil { break }
-                throw IngestError.rejectedVideo(.undecodable("no frame could be decoded"))
-            }
-            let header = try posterImage { try processor.inspect(path: framePath, format: .tiff) }
-            let variant = try posterImage {
-                try processor.makeVariant(from: framePath, header: header, maxSide: VariantRecipe.poster.maxSide,
-                                          quality: VariantRecipe.poster.quality)
-            }
-            poster = (header, variant)
-            if variant.meanLevel >= Self.blackLevel { break }
         }
-        guard let poster else { throw IngestError.rejectedVideo(.undecodable("no frame could be decoded")) }
-        var variants = [(MediaVariantKind.poster, poster.variant)]
-        for plan in [VariantPlan.thumbnail, .preview] {
-            let variant = try posterImage {
-                try processor.makeVariant(from: framePath, header: poster.header, maxSide: plan.recipe.maxSide,
-                                          quality: plan.recipe.quality)
-            }
-            variants.append((plan.kind, variant))
-        }
-        return Processed(analysis: analysis, variants: variants)
+        guard let variants else { throw IngestError.rejectedVideo(.undecodable("no frame could be decoded")) }
+        return Processed(analysis: analysis, variants: Array(zip(recipes.map(\.0), variants)))
     }
-
-    /// Below this mean sample value a frame is taken for black (a fade-in, a slate) and a
-    /// later point is tried.
-    static let blackLevel = 16.0
 
     private func check(_ analysis: VideoAnalysis) throws {
         guard analysis.streamCount <= limits.maxStreams else {
@@ -100,8 +74,8 @@ public struct VideoIngest: Sendable {
             throw IngestError.rejectedVideo(.frameTooLarge(width: analysis.width, height: analysis.height,
                                                            maxWidth: limits.maxWidth, maxHeight: limits.maxHeight))
         }
-        if let duration = analysis.durationMs, Int64(duration) > limits.maxMilliseconds {
-            throw IngestError.rejectedVideo(.tooLong(durationMs: duration, limitMilliseconds: limits.maxMilliseconds))
+        if let seconds = analysis.claimedSeconds, seconds * 1000 > Double(limits.maxMilliseconds) {
+            throw IngestError.rejectedVideo(.tooLong(seconds: seconds, limitMilliseconds: limits.maxMilliseconds))
         }
     }
 
@@ -116,7 +90,7 @@ public struct VideoIngest: Sendable {
         }
     }
 
-    /// The poster is a TIFF ffmpeg wrote: a failure to read it is ours, except a frame over
+    /// The poster is a frame ffmpeg wrote: a failure to read it is ours, except a frame over
     /// the pixel limit, which the video's own frame limit should have caught.
     private func posterImage<T>(_ body: () throws -> T) throws -> T {
         do {
@@ -134,7 +108,7 @@ public struct VideoIngest: Sendable {
 public enum VideoRefusal: Equatable, Sendable {
     case undecodable(String)
     case timedOut(tool: String, seconds: Double)
-    case tooLong(durationMs: Int, limitMilliseconds: Int64)
+    case tooLong(seconds: Double, limitMilliseconds: Int64)
     case frameTooLarge(width: Int, height: Int, maxWidth: Int, maxHeight: Int)
     case tooManyStreams(count: Int, limit: Int)
 
@@ -150,7 +124,8 @@ public enum VideoRefusal: Equatable, Sendable {
         switch self {
         case .undecodable(let detail): "The video is damaged or cannot be decoded (\(detail))."
         case let .timedOut(tool, seconds): "The video could not be read in time (\(tool) took more than \(seconds) s)."
-        case let .tooLong(duration, limit): "The video lasts \(duration / 1000) s, more than the limit of \(limit / 1000) s."
+        case let .tooLong(seconds, limit):
+            "The video lasts \(seconds < 1e12 ? String(Int(seconds)) : "forever") s, more than the limit of \(limit / 1000) s."
         case let .frameTooLarge(width, height, maxWidth, maxHeight):
             "The video's frames are \(width) × \(height) pixels, more than the limit of \(maxWidth) × \(maxHeight)."
         case let .tooManyStreams(count, limit): "The video has \(count) streams, more than the limit of \(limit)."

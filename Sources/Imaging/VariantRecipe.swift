@@ -16,6 +16,7 @@ public struct VariantRecipe: Equatable, Sendable {
     /// Detail views and lightboxes.
     public static let preview = VariantRecipe(maxSide: 1600, quality: 82)
     /// A video's representative frame, for `<video poster>`: JPEG, which every player
-    /// takes and which encodes a 1080p frame several times faster than WebP.
-    public static let poster = VariantRecipe(maxSide: 1920, quality: 85, format: .jpeg)
+    /// takes and which encodes several times faster than WebP; the preview's size, so
+    /// ffmpeg scales the frame once and libvips resamples it only for the thumbnail.
+    public static let poster = VariantRecipe(maxSide: 1600, quality: 85, format: .jpeg)
 }

@@ -15,7 +15,7 @@ public struct VideoPreviewer: Sendable {
     /// The frame's longest side: a poster is for display, not an archive.
     public let maxSide: Int
 
-    public init(ffmpeg: String = "/usr/bin/ffmpeg", timeout: Double, maxSide: Int = 1920) {
+    public init(ffmpeg: String = "/usr/bin/ffmpeg", timeout: Double, maxSide: Int = 1600) {
         self.ffmpeg = ffmpeg
         self.timeout = timeout
         self.maxSide = maxSide

@@ -65,8 +65,8 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_MAX_VIDEO_SECONDS", "4h", "longest accepted video (seconds, or with ms/s/m/h), from the container's duration"),
         ("MEDIA_MAX_VIDEO_FRAME", "8192x8192", "largest accepted video frame, WIDTHxHEIGHT as displayed (either orientation)"),
         ("MEDIA_MAX_VIDEO_STREAMS", "16", "most streams (video, audio, subtitles, data, attachments) in one video file"),
-        ("MEDIA_VIDEO_PROBE_TIMEOUT", "15s", "time limit of one ffprobe run; then it is killed and the upload refused"),
-        ("MEDIA_VIDEO_POSTER_TIMEOUT", "20s", "time limit of the ffmpeg poster-frame runs of one upload together; with the probe's, below MEDIA_REQUEST_TIMEOUT"),
+        ("MEDIA_VIDEO_PROBE_TIMEOUT", "15s", "time limit of one ffprobe run; then it is killed and the upload refused (default: at most 1/4 of MEDIA_REQUEST_TIMEOUT)"),
+        ("MEDIA_VIDEO_POSTER_TIMEOUT", "20s", "time limit of the ffmpeg poster-frame runs of one upload together (default: at most 1/3 of MEDIA_REQUEST_TIMEOUT); set, the two must sum below it"),
         ("MEDIA_FFPROBE", "/usr/bin/ffprobe", "absolute path of ffprobe"),
         ("MEDIA_FFMPEG", "/usr/bin/ffmpeg", "absolute path of ffmpeg"),
         ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
@@ -156,10 +156,18 @@ struct ServiceConfiguration: Sendable {
         openAIMaxAttempts = reader.integer("MEDIA_OPENAI_MAX_ATTEMPTS", default: 4, range: 1...10) ?? 4
         openAIBackoffMilliseconds = reader.duration("MEDIA_OPENAI_BACKOFF", default: 1_000)
         debugGenerationPauseMilliseconds = reader.duration("MEDIA_DEBUG_GENERATION_PAUSE", default: 0)
-        let videoToolsMilliseconds = (video.analyzer.timeout + video.previewer.timeout) * 1000
-        if requestTimeoutMilliseconds > 0, videoToolsMilliseconds >= Double(requestTimeoutMilliseconds) {
-            reader.problems.append("MEDIA_VIDEO_PROBE_TIMEOUT + MEDIA_VIDEO_POSTER_TIMEOUT: must stay below "
-                                   + "MEDIA_REQUEST_TIMEOUT, which kills the worker mid-upload")
+        // The tools must finish before the pool's time limit kills the worker mid-upload.
+        // Defaults shrink to fit a short MEDIA_REQUEST_TIMEOUT; explicit values must fit.
+        if requestTimeoutMilliseconds > 0 {
+            let request = Double(requestTimeoutMilliseconds) / 1000
+            let explicit = ["MEDIA_VIDEO_PROBE_TIMEOUT", "MEDIA_VIDEO_POSTER_TIMEOUT"].contains { environment[$0] != nil }
+            if explicit, video.analyzer.timeout + video.previewer.timeout >= request {
+                reader.problems.append("MEDIA_VIDEO_PROBE_TIMEOUT + MEDIA_VIDEO_POSTER_TIMEOUT: must stay below "
+                                       + "MEDIA_REQUEST_TIMEOUT, which kills the worker mid-upload")
+            } else if !explicit {
+                video.analyzer = VideoAnalyzer(ffprobe: video.analyzer.ffprobe, timeout: min(video.analyzer.timeout, request / 4))
+                video.previewer = VideoPreviewer(ffmpeg: video.previewer.ffmpeg, timeout: min(video.previewer.timeout, request / 3))
+            }
         }
         if generationStaleAfterMilliseconds < 2_000 {
             reader.problems.append("MEDIA_GENERATION_STALE_AFTER: at least 2s (heartbeats are a few seconds apart)")

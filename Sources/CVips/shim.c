@@ -98,7 +98,7 @@ int media_vips_average(VipsImage *in, double *mean) {
     return vips_avg(in, mean, NULL);
 }
 
-int media_vips_webp_save(VipsImage *in, int quality, void **buffer, size_t *length) {
+int media_vips_webp_save(VipsImage *in, int quality, int effort, void **buffer, size_t *length) {
     /* strip is ignored by 8.14.1 (see media_vips_without_metadata) but states the intent. */
-    return vips_webpsave_buffer(in, buffer, length, "Q", quality, "strip", TRUE, NULL);
+    return vips_webpsave_buffer(in, buffer, length, "Q", quality, "effort", effort, "strip", TRUE, NULL);
 }

@@ -2,7 +2,9 @@ import CVips
 
 /// Owns one reference to a libvips image and gives it back (g_object_unref) when the
 /// handle goes away, so every path, thrown errors included, releases its GObjects.
-final class VipsImageHandle {
+/// Sendable: a VipsImage is immutable once built, and libvips' own worker threads read one
+/// image from many threads at once (a video frame's variants are made concurrently).
+final class VipsImageHandle: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<VipsImage>
 
     /// Takes over a new reference from a CVips call; nil when the call failed.

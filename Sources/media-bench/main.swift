@@ -8,10 +8,12 @@
 //   media-bench video FILE ITERATIONS OUTDIR
 //     what ingest does to a video upload once its bytes have arrived, minus the rows:
 //     stage (copy and SHA-256, as from the request), layout check, ffprobe, limits,
-//     poster frame with ffmpeg, the three variants; prints the mean milliseconds.
+//     poster frame with ffmpeg, the three variants; prints the mean milliseconds, then
+//     the mean of each step on its own line ("stage+hash 40.1", …).
 import Foundation
 import Imaging
 import Media
+import Video
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count == 4, ["variants", "video"].contains(arguments[0]), let iterations = Int(arguments[2]),
@@ -20,6 +22,43 @@ guard arguments.count == 4, ["variants", "video"].contains(arguments[0]), let it
     exit(64)
 }
 let file = arguments[1], directory = arguments[3]
+
+/// Milliseconds per step of the video ingest, summed over the runs.
+nonisolated(unsafe) var stepTotals: [(String, Double)] = []
+
+func timed<T>(_ step: String, _ body: () throws -> T) rethrows -> T {
+    let started = DispatchTime.now().uptimeNanoseconds
+    defer {
+        let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        if let index = stepTotals.firstIndex(where: { $0.0 == step }) { stepTotals[index].1 += milliseconds }
+        else { stepTotals.append((step, milliseconds)) }
+    }
+    return try body()
+}
+
+/// The steps of a video ingest one by one, with the same calls VideoIngest makes.
+func videoSteps(_ bytes: [UInt8], processor: ImageProcessor) throws {
+    let staged = try timed("stage+hash") { () throws -> StagedFile in
+        let staged = try StagedFile(directory: directory, limits: UploadLimits(imageBytes: 1 << 30, videoBytes: 4 << 30))
+        try bytes.withUnsafeBytes { buffer in
+            for start in stride(from: 0, to: buffer.count, by: 1 << 16) {
+                try staged.append(UnsafeRawBufferPointer(rebasing: buffer[start..<min(start + (1 << 16), buffer.count)]))
+            }
+        }
+        try staged.finish()
+        return staged
+    }
+    let ingest = VideoIngest()
+    try timed("layout") { try ContainerLayout.check(path: staged.path, family: .isoMedia, prefix: staged.prefix) }
+    let analysis = try timed("ffprobe") { try ingest.analyzer.analyze(path: staged.path, family: .isoMedia) }
+    let frame = staged.path + ".frame.tiff"
+    defer { unlink(frame) }
+    let first = VideoPreviewer.attempts(videoSeconds: analysis.videoSeconds)[0]
+    try timed("ffmpeg frame") {
+        try ingest.previewer.extractFrame(path: staged.path, family: .isoMedia, at: first, to: frame, timeout: 20)
+    }
+    _ = try timed("variants") { try processor.makeVariants(fromFrame: frame, [.poster, .thumbnail, .videoPreview]) }
+}
 
 /// One video ingest of `bytes`, staged in `directory`.
 func ingestVideo(_ bytes: [UInt8], processor: ImageProcessor) throws {
@@ -57,6 +96,10 @@ do {
     for _ in 0..<iterations { try run() }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
     print(String(format: "%.2f", elapsed / Double(iterations)))
+    if arguments[0] == "video", let bytes = try? [UInt8](Data(contentsOf: URL(fileURLWithPath: file))) {
+        for _ in 0..<iterations { try videoSteps(bytes, processor: processor) }
+        for (step, total) in stepTotals { print(step, String(format: "%.1f", total / Double(iterations))) }
+    }
 } catch {
     FileHandle.standardError.write(Data("media-bench: \(error)\n".utf8))
     exit(1)

@@ -65,8 +65,9 @@ int media_vips_jpeg_save(VipsImage *in, int quality, void **buffer, size_t *leng
 /* The mean of every sample of every band (0...255 for 8-bit images). */
 int media_vips_average(VipsImage *in, double *mean);
 
-/* Encodes as WebP at `quality` (1...100); *buffer is freed with g_free. */
-int media_vips_webp_save(VipsImage *in, int quality, void **buffer, size_t *length);
+/* Encodes as WebP at `quality` (1...100) and `effort` (0...6, libvips' default 4: lower
+ * is faster, files a little larger); *buffer is freed with g_free. */
+int media_vips_webp_save(VipsImage *in, int quality, int effort, void **buffer, size_t *length);
 
 /* One shape of a procedural image. */
 typedef enum {

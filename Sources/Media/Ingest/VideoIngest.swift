@@ -53,7 +53,7 @@ public struct VideoIngest: Sendable {
 
         let framePath = file.path + ".frame.tiff"
         defer { unlink(framePath) }
-        let recipes: [(MediaVariantKind, VariantRecipe)] = [(.poster, .poster), (.thumbnail, .thumbnail), (.preview, .preview)]
+        let recipes: [(MediaVariantKind, VariantRecipe)] = [(.poster, .poster), (.thumbnail, .thumbnail), (.preview, .videoPreview)]
         let variants = try refusing {
             try previewer.poster(path: file.path, family: family, videoSeconds: analysis.videoSeconds,
                                  framePath: framePath) { frame in

@@ -68,7 +68,7 @@ public struct ImageProcessor: Sendable {
         // Concurrently: the frame is read-only and each pipeline is its own, so the WebP
         // preview does not wait behind the others (an upload's latency is mostly tools and
         // encoders, and the worker has nothing else to do meanwhile).
-        let results = ResultSlots<EncodedVariant>(count: recipes.count)
+        let results = ConcurrentResults<EncodedVariant>(count: recipes.count)
         DispatchQueue.concurrentPerform(iterations: recipes.count) { index in
             results.set(index, Result {
                 guard let thumbnail = VipsImageHandle(media_vips_thumbnail_image(frame.pointer, Int32(recipes[index].maxSide))) else {
@@ -78,23 +78,6 @@ public struct ImageProcessor: Sendable {
             })
         }
         return try results.values()
-    }
-
-    /// Results written by concurrent tasks, one slot each.
-    private final class ResultSlots<Value>: @unchecked Sendable {
-        private var slots: [Result<Value, Error>?]
-        private let lock = NSLock()
-
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-        func set(_ index: Int, _ result: Result<Value, Error>) {
-            lock.withLock { slots[index] = result }
-        }
-
-        /// Every value in order, or the first error.
-        func values() throws -> [Value] {
-            try lock.withLock { slots }.map { try ($0 ?? .failure(ImagingError.processingFailed("not made"))).get() }
-        }
     }
 
     /// Decodes a thumbnail's pixels, strips its metadata and encodes it as WebP or JPEG.

@@ -1,4 +1,5 @@
 import CChildProcess
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,20 +30,33 @@ public enum ChildProcess {
         case timedOut(seconds: Double)
         /// Wrote more than the bound on stdout or stderr: killed and reaped.
         case outputTooLarge(bytes: Int)
+        /// Its result was no longer wanted (`Cancellation.cancel()`): killed and reaped.
+        case cancelled
 
         public var description: String {
             switch self {
             case let .spawnFailed(path, code): "cannot start \(path): \(String(cString: strerror(code)))"
             case .timedOut(let seconds): "did not finish within \(seconds) s"
             case .outputTooLarge(let bytes): "wrote more than \(bytes) bytes of output"
+            case .cancelled: "cancelled"
             }
         }
     }
 
     /// Runs `executable` (an absolute path) with `arguments`. Blocks the calling thread;
     /// a pool signal still reaches the worker meanwhile (nothing here masks one).
+    /// Set from another thread to stop a run early (the tool is killed within ~50 ms).
+    public final class Cancellation: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cancelled = false
+
+        public init() {}
+        public func cancel() { lock.withLock { cancelled = true } }
+        public var isCancelled: Bool { lock.withLock { cancelled } }
+    }
+
     public static func run(_ executable: String, _ arguments: [String], timeout seconds: Double,
-                           maxOutputBytes: Int = 4 << 20) throws -> Output {
+                           maxOutputBytes: Int = 4 << 20, cancellation: Cancellation? = nil) throws -> Output {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard media_pipe_cloexec(&outPipe) == 0 else { throw Failure.spawnFailed(executable, errno: errno) }
         guard media_pipe_cloexec(&errPipe) == 0 else {
@@ -68,8 +82,10 @@ public enum ChildProcess {
         while !open.isEmpty, failure == nil {
             let remaining = deadline - monotonicSeconds()
             guard remaining > 0 else { failure = .timedOut(seconds: seconds); break }
+            if cancellation?.isCancelled == true { failure = .cancelled; break }
             var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000, 60_000).rounded(.up)))
+            let wait = min(remaining * 1000, cancellation == nil ? 60_000 : 50)
+            let ready = poll(&fds, nfds_t(fds.count), Int32(wait.rounded(.up)))
             if ready < 0 {
                 if errno == EINTR { continue }
                 failure = .spawnFailed(executable, errno: errno)
@@ -93,11 +109,12 @@ public enum ChildProcess {
 
     /// Runs ffprobe or ffmpeg on an uploaded file: its failures are the file's. With
     /// `-v error`, anything on stderr means damage, even when the tool still exits 0.
-    static func runTool(_ executable: String, _ arguments: [String], timeout: Double) throws -> Output {
+    static func runTool(_ executable: String, _ arguments: [String], timeout: Double,
+                        cancellation: Cancellation? = nil) throws -> Output {
         let tool = executable.split(separator: "/").last.map(String.init) ?? executable
         let output: Output
         do {
-            output = try run(executable, arguments, timeout: timeout)
+            output = try run(executable, arguments, timeout: timeout, cancellation: cancellation)
         } catch Failure.timedOut(let seconds) {
             throw VideoError.timedOut(tool: tool, seconds: seconds)
         } catch Failure.outputTooLarge(let bytes) {
@@ -119,7 +136,7 @@ public enum ChildProcess {
         return status
     }
 
-    static func monotonicSeconds() -> Double {
+    public static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

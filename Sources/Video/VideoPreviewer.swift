@@ -15,10 +15,15 @@ public struct VideoPreviewer: Sendable {
     /// The frame's longest side: a poster is for display, not an archive.
     public let maxSide: Int
 
-    public init(ffmpeg: String = "/usr/bin/ffmpeg", timeout: Double, maxSide: Int = 1600) {
+    /// Frames larger than this are not decoded at all (ffmpeg's `max_pixels`): the frame may
+    /// be taken while ffprobe is still describing the file, before its limits are checked.
+    public var maxPixels: Int
+
+    public init(ffmpeg: String = "/usr/bin/ffmpeg", timeout: Double, maxSide: Int = 1600, maxPixels: Int = 8192 * 8192) {
         self.ffmpeg = ffmpeg
         self.timeout = timeout
         self.maxSide = maxSide
+        self.maxPixels = maxPixels
     }
 
     /// One place to take a frame from.
@@ -45,15 +50,16 @@ public struct VideoPreviewer: Sendable {
     /// exit 0 without writing anything (nothing decodable after the seek): the caller
     /// checks that the file exists.
     public func extractFrame(path: String, family: ContainerFamily, at attempt: Attempt, to output: String,
-                             timeout: Double) throws {
+                             timeout: Double, cancellation: ChildProcess.Cancellation? = nil) throws {
         let scale = "scale=w='min(\(maxSide),iw)':h='min(\(maxSide),ih)':force_original_aspect_ratio=decrease"
         let seek = attempt.keyframe ? ["-skip_frame", "nokey", "-noaccurate_seek"] : []
         _ = try ChildProcess.runTool(ffmpeg, [
             "-nostdin", "-hide_banner", "-v", "error", "-xerror", "-protocol_whitelist", "file",
+            "-max_pixels", String(maxPixels),
             "-f", family.demuxer, "-ss", String(format3(attempt.seconds))] + seek + ["-i", "file:" + path,
             "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", (attempt.keyframe ? "" : "thumbnail=8,") + "\(scale),format=rgb24",
             "-frames:v", "1", "-f", "image2", "-c:v", "tiff", "-compression_algo", "raw", "-y", "file:" + output,
-        ], timeout: timeout)
+        ], timeout: timeout, cancellation: cancellation)
     }
 
     /// Below this mean sample value a frame is taken for black (a fade-in, a slate) and a
@@ -65,19 +71,31 @@ public struct VideoPreviewer: Sendable {
     /// not black; the brightest if none is. All runs share `timeout`. A point with nothing
     /// to decode after it is skipped; a decoding error ends the search (with the best so
     /// far, or as the error).
+    ///
+    /// `taken` is a keyframe attempt already run (while ffprobe ran) into `framePath`, at
+    /// `startedAt`: it is judged first, in place of the first attempt, and its time counts.
     public func poster<Frame>(path: String, family: ContainerFamily, videoSeconds: Double?, framePath: String,
+                              taken: (attempt: Attempt, startedAt: Double)? = nil,
                               judge: (String) throws -> (frame: Frame, level: Double)) throws -> Frame? {
-        let deadline = ChildProcess.monotonicSeconds() + timeout
+        let deadline = (taken?.startedAt ?? ChildProcess.monotonicSeconds()) + timeout
         var best: (frame: Frame, level: Double)?
-        for attempt in Self.attempts(videoSeconds: videoSeconds) {
+        var attempts = Self.attempts(videoSeconds: videoSeconds)
+        if let taken {
+            // The taken keyframe stands for the first attempt (without a duration there is
+            // none: the start remains as the fallback).
+            attempts = [taken.attempt] + (videoSeconds == nil ? attempts : Array(attempts.dropFirst()))
+        }
+        for (index, attempt) in attempts.enumerated() {
             let remaining = deadline - ChildProcess.monotonicSeconds()
             guard remaining > 0 else {
                 if best != nil { break }
                 throw VideoError.timedOut(tool: "ffmpeg", seconds: timeout)
             }
-            unlink(framePath)
             do {
-                try extractFrame(path: path, family: family, at: attempt, to: framePath, timeout: remaining)
+                if index > 0 || taken == nil {
+                    unlink(framePath)
+                    try extractFrame(path: path, family: family, at: attempt, to: framePath, timeout: remaining)
+                }
             } catch let error as VideoError {
                 if best != nil { break }
                 if case .timedOut = error { throw VideoError.timedOut(tool: "ffmpeg", seconds: timeout) }

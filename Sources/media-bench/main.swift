@@ -49,12 +49,12 @@ func videoSteps(_ bytes: [UInt8], processor: ImageProcessor) throws {
         return staged
     }
     let ingest = VideoIngest()
-    try timed("layout") { try ContainerLayout.check(path: staged.path, family: .isoMedia, prefix: staged.prefix) }
+    let declared = try timed("layout") { try ContainerLayout.check(path: staged.path, family: .isoMedia, prefix: staged.prefix) }
     let analysis = try timed("ffprobe") { try ingest.analyzer.analyze(path: staged.path, family: .isoMedia) }
     let frame = staged.path + ".frame.tiff"
     defer { unlink(frame) }
-    let first = VideoPreviewer.attempts(videoSeconds: analysis.videoSeconds)[0]
-    try timed("ffmpeg frame") {
+    let first = VideoPreviewer.attempts(videoSeconds: declared ?? analysis.videoSeconds)[0]
+    try timed("ffmpeg frame (ingest runs it beside ffprobe)") {
         try ingest.previewer.extractFrame(path: staged.path, family: .isoMedia, at: first, to: frame, timeout: 20)
     }
     _ = try timed("variants") { try processor.makeVariants(fromFrame: frame, [.poster, .thumbnail, .videoPreview]) }

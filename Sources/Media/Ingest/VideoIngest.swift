@@ -45,18 +45,47 @@ public struct VideoIngest: Sendable {
     /// and makes the display variants from it with the image pipeline.
     public func process(_ file: StagedFile, container: VideoContainer, processor: ImageProcessor) throws -> Processed {
         let family = container.family
-        let analysis = try refusing {
-            try ContainerLayout.check(path: file.path, family: family, prefix: file.prefix)
-            return try analyzer.analyze(path: file.path, family: family)
-        }
-        try check(analysis)
-
+        let declaredSeconds = try refusing { try ContainerLayout.check(path: file.path, family: family, prefix: file.prefix) }
         let framePath = file.path + ".frame.tiff"
         defer { unlink(framePath) }
+
+        // ffprobe and the first poster attempt (one keyframe, at 25% of the duration the
+        // container declares) at once: ffmpeg decodes no frame over the pixel limit, and
+        // is stopped if ffprobe's description, or a limit checked on it, refuses the file.
+        let previewer = { () -> VideoPreviewer in
+            var previewer = self.previewer
+            previewer.maxPixels = limits.maxWidth * limits.maxHeight
+            return previewer
+        }()
+        let early = declaredSeconds.map { VideoPreviewer.attempts(videoSeconds: $0)[0] }
+        let startedAt = ChildProcess.monotonicSeconds()
+        let cancellation = ChildProcess.Cancellation()
+        let path = file.path
+        let probed = ConcurrentResults<VideoAnalysis>(count: 1), framed = ConcurrentResults<Void>(count: 1)
+        DispatchQueue.concurrentPerform(iterations: early == nil ? 1 : 2) { task in
+            if task == 0 {
+                let result = Result {
+                    let analysis = try refusing { try analyzer.analyze(path: path, family: family) }
+                    try check(analysis)
+                    return analysis
+                }
+                if case .failure = result { cancellation.cancel() }
+                probed.set(0, result)
+            } else if let early {
+                framed.set(0, Result {
+                    try previewer.extractFrame(path: path, family: family, at: early, to: framePath,
+                                               timeout: previewer.timeout, cancellation: cancellation)
+                })
+            }
+        }
+        let analysis = try probed.result(0).get()
+        // A failed early attempt (damage there, an odd seek) is no verdict: the search retries.
+        let taken = early.flatMap { attempt in (try? framed.result(0).get()).map { (attempt, startedAt) } }
+
         let recipes: [(MediaVariantKind, VariantRecipe)] = [(.poster, .poster), (.thumbnail, .thumbnail), (.preview, .videoPreview)]
         let variants = try refusing {
             try previewer.poster(path: file.path, family: family, videoSeconds: analysis.videoSeconds,
-                                 framePath: framePath) { frame in
+                                 framePath: framePath, taken: taken) { frame in
                 let made = try posterImage { try processor.makeVariants(fromFrame: frame, recipes.map(\.1)) }
                 return (made, made[0].meanLevel)
             }

@@ -145,6 +145,7 @@ final class VideoAPITests: XCTestCase {
             ("attachment-only.mkv", 415, "unsupported_media_type"),
             ("audio-only.m4a", 415, "unsupported_media_type"),
             ("corrupt-cluster.webm", 422, "undecodable_video"),
+            ("unknown-codec.mkv", 422, "undecodable_video"),           // a codec ffmpeg lacks
             ("zip-polyglot.mp4", 415, "unsupported_media_type"),
             ("html-polyglot.mp4", 415, "unsupported_media_type"),
             ("avi.avi", 415, "unsupported_media_type"),

@@ -21,14 +21,19 @@ public final class ProcessPool {
         public var requestTimeoutMilliseconds: Int64
         /// How long a graceful stop waits for in-flight requests before SIGKILL.
         public var stopTimeoutMilliseconds: Int64
+        /// Called with each worker's pid once it is reaped, however it died: what a killed
+        /// worker could not clean up (its staged uploads) is cleaned up here.
+        public var workerReaped: @Sendable (pid_t) -> Void
 
         public init(workers: Int, executable: String, workerArguments: [String],
-                    requestTimeoutMilliseconds: Int64, stopTimeoutMilliseconds: Int64) {
+                    requestTimeoutMilliseconds: Int64, stopTimeoutMilliseconds: Int64,
+                    workerReaped: @escaping @Sendable (pid_t) -> Void = { _ in }) {
             self.workers = workers
             self.executable = executable
             self.workerArguments = workerArguments
             self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
             self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
+            self.workerReaped = workerReaped
         }
     }
 
@@ -153,6 +158,7 @@ public final class ProcessPool {
             let exit: PoolLifecycle.ExitStatus = media_wifexited(status) != 0
                 ? .exited(code: media_wexitstatus(status)) : .signalled(media_wtermsig(status))
             handle(.exited(pid: pid, exit))
+            configuration.workerReaped(pid)
         }
     }
 

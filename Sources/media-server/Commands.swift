@@ -88,9 +88,10 @@ enum Commands {
             return 1
         }
         database.close()
+        let storage: LocalOriginStorage
         do {
             // The storage root must exist and be writable before any worker needs it.
-            _ = try LocalOriginStorage(root: configuration.storageRoot)
+            storage = try LocalOriginStorage(root: configuration.storageRoot)
         } catch {
             FileHandle.standardError.write(Data("media-server: MEDIA_STORAGE_ROOT=\(configuration.storageRoot): \(error)\n".utf8))
             return 1
@@ -111,7 +112,15 @@ enum Commands {
                 configuration: .init(workers: configuration.workers, executable: executablePath(),
                                      workerArguments: ["worker"],
                                      requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds,
-                                     stopTimeoutMilliseconds: configuration.stopTimeoutMilliseconds),
+                                     stopTimeoutMilliseconds: configuration.stopTimeoutMilliseconds,
+                                     workerReaped: { pid in
+                                         // A worker killed mid-upload (time limit, crash) leaves its staged file.
+                                         let removed = storage.removeTemporaryFiles(ofProcess: pid)
+                                         if !removed.isEmpty {
+                                             Log.warning("pool.worker_files_removed", ["pid": LogValue(Int(pid)),
+                                                                                       "files": LogValue(removed.count)])
+                                         }
+                                     }),
                 socket: socket)
             return pool.run()
         } catch {

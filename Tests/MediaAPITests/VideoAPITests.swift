@@ -194,4 +194,19 @@ final class VideoAPITests: XCTestCase {
             XCTAssertTrue(result.text.contains(name), "\(name): \(result.text)")
         }
     }
+
+    /// A worker killed mid-upload (the time limit, a crash) cannot remove its staged file
+    /// (up to MEDIA_MAX_VIDEO_BYTES): the pool does when it reaps the worker.
+    func testAKilledWorkersStagedFilesAreRemovedByThePool() throws {
+        let pid = try XCTUnwrap(stack.workerPIDs().first)
+        let temporary = stack.runDirectory + "/uploads/.tmp/"
+        let its = ["upload-\(pid)-cleftover", "upload-\(pid)-cleftover.frame.tiff"], another = "upload-999999-cother"
+        for name in its + [another] { XCTAssertTrue(FileManager.default.createFile(atPath: temporary + name, contents: Data([1]))) }
+        defer { try? FileManager.default.removeItem(atPath: temporary + another) }
+        kill(pid, SIGKILL)
+        XCTAssertTrue(stack.waitUntil(seconds: 5) { its.allSatisfy { !FileManager.default.fileExists(atPath: temporary + $0) } },
+                      "the dead worker's files are removed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: temporary + another), "another process's files stay")
+        XCTAssertTrue(stack.log().contains("pool.worker_files_removed"))
+    }
 }

@@ -44,12 +44,16 @@ public final class StagedFile {
     private var fd: Int32
 
     public init(directory: String, limits: UploadLimits) throws {
-        path = directory + "/upload-" + MediaID.generate()
+        path = directory + "/" + Self.namePrefix(ofProcess: getpid()) + MediaID.generate()
         self.limits = limits
         limit = limits.largest
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError(operation: "create", path: path, errno: errno) }
     }
+
+    /// Every staged file (and what ingest derives from it, a video's frame) starts with its
+    /// process's prefix, so that the pool can remove a killed worker's files.
+    public static func namePrefix(ofProcess pid: pid_t) -> String { "upload-\(pid)-" }
 
     /// Staged from bytes already in memory (generated images).
     public convenience init(directory: String, bytes: [UInt8]) throws {

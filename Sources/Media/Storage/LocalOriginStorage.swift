@@ -13,6 +13,15 @@ public struct LocalOriginStorage: OriginStorage {
     /// Partial uploads and objects being written; nginx refuses to serve it.
     public var temporaryDirectory: String { root + "/.tmp" }
 
+    /// Removes the staged files of a process that is gone (a worker the pool reaped);
+    /// returns their names.
+    public func removeTemporaryFiles(ofProcess pid: pid_t) -> [String] {
+        let prefix = StagedFile.namePrefix(ofProcess: pid)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory)) ?? [])
+            .filter { $0.hasPrefix(prefix) }
+        return names.filter { unlink(temporaryDirectory + "/" + $0) == 0 }
+    }
+
     public init(root: String) throws {
         self.root = root
         try makeDirectories(root)

@@ -28,7 +28,8 @@ static int statement_count;
 /* Binds "i:1\ts:text…" (parsed into storage the binds point at). */
 static int bind_parameters(MYSQL_STMT *statement, char *text, MYSQL_BIND *binds, long long *integers) {
     int count = 0;
-    for (char *field = strtok(text, "\t"); field && count < MAX_PARAMETERS; field = strtok(NULL, "\t")) {
+    char *rest = NULL;  /* strtok_r: every thread parses its own copy at once */
+    for (char *field = strtok_r(text, "\t", &rest); field && count < MAX_PARAMETERS; field = strtok_r(NULL, "\t", &rest)) {
         memset(&binds[count], 0, sizeof binds[count]);
         if (field[0] == 'i' && field[1] == ':') {
             integers[count] = atoll(field + 2);

@@ -43,8 +43,6 @@ public enum ChildProcess {
         }
     }
 
-    /// Runs `executable` (an absolute path) with `arguments`. Blocks the calling thread;
-    /// a pool signal still reaches the worker meanwhile (nothing here masks one).
     /// Set from another thread to stop a run early (the tool is killed within ~50 ms).
     public final class Cancellation: @unchecked Sendable {
         private let lock = NSLock()
@@ -55,6 +53,8 @@ public enum ChildProcess {
         public var isCancelled: Bool { lock.withLock { cancelled } }
     }
 
+    /// Runs `executable` (an absolute path) with `arguments`. Blocks the calling thread;
+    /// a pool signal still reaches the worker meanwhile (nothing here masks one).
     public static func run(_ executable: String, _ arguments: [String], timeout seconds: Double,
                            maxOutputBytes: Int = 4 << 20, cancellation: Cancellation? = nil) throws -> Output {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]

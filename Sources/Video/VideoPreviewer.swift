@@ -27,7 +27,7 @@ public struct VideoPreviewer: Sendable {
     }
 
     /// One place to take a frame from.
-    public struct Attempt: Equatable, Sendable {
+    public struct Attempt: Sendable {
         public let seconds: Double
         /// Decode only the keyframe at or before `seconds` (one frame: the cheapest, and
         /// a keyframe is where encoders put scene changes); else decode up to `seconds`
@@ -44,11 +44,11 @@ public struct VideoPreviewer: Sendable {
         return [Attempt(seconds: points[0], keyframe: true)] + (points + [0]).map { Attempt(seconds: $0, keyframe: false) }
     }
 
-    /// Writes the frame at `seconds` to `output` (uncompressed 8-bit RGB TIFF: no encoding
-    /// cost, and libvips loads it straight into memory; it reads no chroma-subsampled TIFF), or throws `VideoError` when decoding
-    /// fails or `timeout` (what is left of the upload's budget) runs out. ffmpeg may also
-    /// exit 0 without writing anything (nothing decodable after the seek): the caller
-    /// checks that the file exists.
+    /// Writes the frame of `attempt` to `output` (uncompressed 8-bit RGB TIFF: no encoding
+    /// cost, and libvips loads it straight into memory; it reads no chroma-subsampled
+    /// TIFF), or throws `VideoError` when decoding fails or `timeout` (what is left of the
+    /// upload's budget) runs out. ffmpeg may also exit 0 without writing anything (nothing
+    /// decodable after the seek): the caller checks that the file exists.
     public func extractFrame(path: String, family: ContainerFamily, at attempt: Attempt, to output: String,
                              timeout: Double, cancellation: ChildProcess.Cancellation? = nil) throws {
         let scale = "scale=w='min(\(maxSide),iw)':h='min(\(maxSide),ih)':force_original_aspect_ratio=decrease"

@@ -126,6 +126,24 @@ struct ServiceConfiguration: Sendable {
             return (width, height)
         }
         let tool = { (text: String) in text.hasPrefix("/") && !text.split(separator: "/").contains("..") ? text : nil }
+        // The tools must finish before the pool's time limit kills the worker mid-upload.
+        // Defaults shrink to fit a short MEDIA_REQUEST_TIMEOUT; explicit values must fit.
+        let defaultTools = VideoIngest()
+        var probeSeconds = Double(reader.duration("MEDIA_VIDEO_PROBE_TIMEOUT",
+                                                  default: Int64(defaultTools.analyzer.timeout * 1000))) / 1000
+        var posterSeconds = Double(reader.duration("MEDIA_VIDEO_POSTER_TIMEOUT",
+                                                   default: Int64(defaultTools.previewer.timeout * 1000))) / 1000
+        if requestTimeoutMilliseconds > 0 {
+            let request = Double(requestTimeoutMilliseconds) / 1000
+            if ["MEDIA_VIDEO_PROBE_TIMEOUT", "MEDIA_VIDEO_POSTER_TIMEOUT"].contains(where: { environment[$0] != nil }) {
+                if probeSeconds + posterSeconds >= request {
+                    reader.problems.append("MEDIA_VIDEO_PROBE_TIMEOUT + MEDIA_VIDEO_POSTER_TIMEOUT: must stay below "
+                                           + "MEDIA_REQUEST_TIMEOUT, which kills the worker mid-upload")
+                }
+            } else {
+                (probeSeconds, posterSeconds) = (min(probeSeconds, request / 4), min(posterSeconds, request / 3))
+            }
+        }
         video = VideoIngest(
             limits: VideoIngest.Limits(
                 maxBytes: reader.byteCount("MEDIA_MAX_VIDEO_BYTES", default: defaults.maxBytes),
@@ -133,10 +151,10 @@ struct ServiceConfiguration: Sendable {
                 maxWidth: frame.0, maxHeight: frame.1,
                 maxStreams: reader.integer("MEDIA_MAX_VIDEO_STREAMS", default: defaults.maxStreams, range: 1...1024)
                     ?? defaults.maxStreams),
-            analyzer: VideoAnalyzer(ffprobe: reader.value("MEDIA_FFPROBE", default: "/usr/bin/ffprobe", tool),
-                                    timeout: Double(reader.duration("MEDIA_VIDEO_PROBE_TIMEOUT", default: 15_000)) / 1000),
-            previewer: VideoPreviewer(ffmpeg: reader.value("MEDIA_FFMPEG", default: "/usr/bin/ffmpeg", tool),
-                                      timeout: Double(reader.duration("MEDIA_VIDEO_POSTER_TIMEOUT", default: 20_000)) / 1000))
+            analyzer: VideoAnalyzer(ffprobe: reader.value("MEDIA_FFPROBE", default: defaultTools.analyzer.ffprobe, tool),
+                                    timeout: probeSeconds),
+            previewer: VideoPreviewer(ffmpeg: reader.value("MEDIA_FFMPEG", default: defaultTools.previewer.ffmpeg, tool),
+                                      timeout: posterSeconds))
         ownersFile = reader.value("MEDIA_OWNERS_FILE", default: "/etc/media-server/owners.json") {
             $0.hasPrefix("/") ? $0 : nil
         }
@@ -156,19 +174,6 @@ struct ServiceConfiguration: Sendable {
         openAIMaxAttempts = reader.integer("MEDIA_OPENAI_MAX_ATTEMPTS", default: 4, range: 1...10) ?? 4
         openAIBackoffMilliseconds = reader.duration("MEDIA_OPENAI_BACKOFF", default: 1_000)
         debugGenerationPauseMilliseconds = reader.duration("MEDIA_DEBUG_GENERATION_PAUSE", default: 0)
-        // The tools must finish before the pool's time limit kills the worker mid-upload.
-        // Defaults shrink to fit a short MEDIA_REQUEST_TIMEOUT; explicit values must fit.
-        if requestTimeoutMilliseconds > 0 {
-            let request = Double(requestTimeoutMilliseconds) / 1000
-            let explicit = ["MEDIA_VIDEO_PROBE_TIMEOUT", "MEDIA_VIDEO_POSTER_TIMEOUT"].contains { environment[$0] != nil }
-            if explicit, video.analyzer.timeout + video.previewer.timeout >= request {
-                reader.problems.append("MEDIA_VIDEO_PROBE_TIMEOUT + MEDIA_VIDEO_POSTER_TIMEOUT: must stay below "
-                                       + "MEDIA_REQUEST_TIMEOUT, which kills the worker mid-upload")
-            } else if !explicit {
-                video.analyzer = VideoAnalyzer(ffprobe: video.analyzer.ffprobe, timeout: min(video.analyzer.timeout, request / 4))
-                video.previewer = VideoPreviewer(ffmpeg: video.previewer.ffmpeg, timeout: min(video.previewer.timeout, request / 3))
-            }
-        }
         if generationStaleAfterMilliseconds < 2_000 {
             reader.problems.append("MEDIA_GENERATION_STALE_AFTER: at least 2s (heartbeats are a few seconds apart)")
         }

@@ -103,7 +103,6 @@ public struct IngestService {
         do {
             try assets.updateStatus(id: assetId, to: .processing)
             let made: [(MediaVariantKind, EncodedVariant)]
-            let originalFormat: String
             switch content {
             case .image(let format):
                 let header = try imaging { try processor.inspect(path: file.path, format: format) }
@@ -114,7 +113,6 @@ public struct IngestService {
                                                   quality: plan.recipe.quality)
                     })
                 }
-                originalFormat = format.rawValue
             case .video(let container):
                 let processed = try video.process(file, container: container, processor: processor)
                 let analysis = processed.analysis
@@ -123,7 +121,6 @@ public struct IngestService {
                     codec: analysis.videoCodec, frameRate: analysis.frameRate, hasAudio: analysis.hasAudio,
                     audioCodec: analysis.audioCodec, bitRate: analysis.bitRate, rotation: analysis.rotation))
                 made = processed.variants
-                originalFormat = container.rawValue
             }
 
             var records: [MediaVariant] = []
@@ -140,7 +137,7 @@ public struct IngestService {
             }
             try storage.moveFile(at: file.path, to: originalKey, contentType: kind.mimeType)
             records.insert(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: .original,
-                                        format: originalFormat, width: asset.width, height: asset.height,
+                                        format: kind.format, width: asset.width, height: asset.height,
                                         sizeBytes: file.byteCount, storageKey: originalKey.description,
                                         createdAt: now), at: 0)
             asset.status = .ready
@@ -198,10 +195,12 @@ private enum AcceptedContent {
     case image(ImageFormat)
     case video(VideoContainer)
 
-    var kind: (type: MediaType, mimeType: String, fileExtension: String) {
+    /// What the asset and its original variant record: the type, the MIME type, the file
+    /// name's extension and the variant's `format`.
+    var kind: (type: MediaType, mimeType: String, fileExtension: String, format: String) {
         switch self {
-        case .image(let format): (.image, format.mimeType, format.fileExtension)
-        case .video(let container): (.video, container.mimeType, container.fileExtension)
+        case .image(let format): (.image, format.mimeType, format.fileExtension, format.rawValue)
+        case .video(let container): (.video, container.mimeType, container.fileExtension, container.rawValue)
         }
     }
 }

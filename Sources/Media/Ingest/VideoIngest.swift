@@ -3,7 +3,8 @@ import Imaging
 import Video
 
 /// How a video upload is checked and previewed: its limits and the two tools. Every limit
-/// is checked from ffprobe's description before a frame is decoded.
+/// is checked from ffprobe's description before a frame is decoded, except the one keyframe
+/// taken while ffprobe runs, which ffmpeg refuses to decode past the frame limit.
 public struct VideoIngest: Sendable {
     public struct Limits: Sendable, Equatable {
         /// MEDIA_MAX_VIDEO_BYTES (the staged file enforces it as the bytes arrive).
@@ -24,14 +25,16 @@ public struct VideoIngest: Sendable {
         }
     }
 
-    public var limits: Limits
-    public var analyzer: VideoAnalyzer
-    public var previewer: VideoPreviewer
+    public let limits: Limits
+    public let analyzer: VideoAnalyzer
+    public let previewer: VideoPreviewer
 
     public init(limits: Limits = Limits(), analyzer: VideoAnalyzer = VideoAnalyzer(timeout: 15),
                 previewer: VideoPreviewer = VideoPreviewer(timeout: 20)) {
         self.limits = limits
         self.analyzer = analyzer
+        var previewer = previewer
+        previewer.maxPixels = limits.maxWidth * limits.maxHeight
         self.previewer = previewer
     }
 
@@ -52,11 +55,6 @@ public struct VideoIngest: Sendable {
         // ffprobe and the first poster attempt (one keyframe, at 25% of the duration the
         // container declares) at once: ffmpeg decodes no frame over the pixel limit, and
         // is stopped if ffprobe's description, or a limit checked on it, refuses the file.
-        let previewer = { () -> VideoPreviewer in
-            var previewer = self.previewer
-            previewer.maxPixels = limits.maxWidth * limits.maxHeight
-            return previewer
-        }()
         let early = declaredSeconds.map { VideoPreviewer.attempts(videoSeconds: $0)[0] }
         let startedAt = ChildProcess.monotonicSeconds()
         let cancellation = ChildProcess.Cancellation()

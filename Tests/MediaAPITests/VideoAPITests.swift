@@ -64,6 +64,11 @@ final class VideoAPITests: XCTestCase {
             XCTAssertEqual(video["hasAudio"] as? Bool, item.audio, item.file)
             XCTAssertEqual(video["frameRate"] as? Double, 25, item.file)
             XCTAssertNotNil(video["codec"] as? String)
+            // As stored: the same facts read back from the metadata column.
+            let id = try XCTUnwrap(asset["id"] as? String)
+            let shown = try stack.http.get("/api/media/\(id)", headers: ["X-User-Id": user]).json()
+            XCTAssertEqual((shown["metadata"] as? [String: Any]).map { NSDictionary(dictionary: $0) },
+                           NSDictionary(dictionary: ["video": video]), item.file)
 
             let variants = try XCTUnwrap(asset["variants"] as? [[String: Any]])
             XCTAssertEqual(variants.map { $0["kind"] as? String }, ["original", "thumbnail", "preview", "poster"], item.file)

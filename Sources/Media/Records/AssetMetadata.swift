@@ -6,6 +6,13 @@ public struct AssetMetadata: Codable, Equatable, Sendable {
     public init(video: VideoMetadata?) {
         self.video = video
     }
+
+    /// From the column's parsed JSON; nil unless it is an object (a `video` key that is
+    /// not a video's facts reads as no video).
+    init?(jsonObject: Any) {
+        guard let object = jsonObject as? [String: Any] else { return nil }
+        video = (object["video"] as? [String: Any]).flatMap(VideoMetadata.init(jsonObject:))
+    }
 }
 
 /// What a player needs to know about a video before loading it.
@@ -24,5 +31,12 @@ public struct VideoMetadata: Codable, Equatable, Sendable {
     public init(codec: String, frameRate: Double?, hasAudio: Bool, audioCodec: String?, bitRate: Int?, rotation: Int) {
         (self.codec, self.frameRate, self.hasAudio) = (codec, frameRate, hasAudio)
         (self.audioCodec, self.bitRate, self.rotation) = (audioCodec, bitRate, rotation)
+    }
+
+    init?(jsonObject object: [String: Any]) {
+        guard let codec = object["codec"] as? String, let hasAudio = object["hasAudio"] as? Bool,
+              let rotation = object["rotation"] as? Int else { return nil }
+        self.init(codec: codec, frameRate: object["frameRate"] as? Double, hasAudio: hasAudio,
+                  audioCodec: object["audioCodec"] as? String, bitRate: object["bitRate"] as? Int, rotation: rotation)
     }
 }

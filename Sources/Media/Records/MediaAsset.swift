@@ -92,8 +92,9 @@ extension MediaAsset: TableRecord {
         updatedAt = try reader.next(.updatedAt)
         deletedAt = try reader.next(.deletedAt)
         // Only images have none; anything unreadable (the Node app's own JSON) reads as none.
+        // JSONSerialization, as for tags: a library page of videos decodes 50 of these.
         metadata = (try reader.next(.metadata, as: JSONText?.self)).flatMap {
-            try? JSONDecoder().decode(AssetMetadata.self, from: Data($0.text.utf8))
+            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))).flatMap(AssetMetadata.init(jsonObject:))
         }
     }
 

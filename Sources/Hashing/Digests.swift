@@ -28,18 +28,35 @@ public struct SHA256: ~Copyable {
         Array(bytes).withUnsafeBytes { update($0) }
     }
 
-    /// The digest as 64 lowercase hex characters.
-    public consuming func finalizeHex() -> String {
+    /// The 32-byte digest.
+    public consuming func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
         EVP_DigestFinal_ex(context, &digest, &length)
-        return lowercaseHex(digest)
+        return digest
+    }
+
+    /// The digest as 64 lowercase hex characters.
+    public consuming func finalizeHex() -> String {
+        lowercaseHex(finalize())
     }
 
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var digest = SHA256()
         digest.update(bytes)
         return digest.finalizeHex()
+    }
+}
+
+/// MD5, only where a protocol still demands it (S3's Content-MD5 on DeleteObjects).
+public enum MD5 {
+    public static func digest(_ bytes: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 16
+        bytes.withUnsafeBufferPointer { input in
+            _ = EVP_Digest(input.baseAddress, input.count, &output, &length, EVP_md5(), nil)
+        }
+        return output
     }
 }
 

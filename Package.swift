@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "ServerLog"),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI", "CChildProcess", "ServerLog"]),
+        // Object storage (R2, S3, moto in the tests): SigV4 and a synchronous URLSession client.
+        .target(name: "S3", dependencies: ["Hashing"]),
 
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
         .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
@@ -34,7 +36,7 @@ let package = Package(
         .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "Video", "ServerLog"]),
         // The parsers as fuzz targets (scripts/fuzz-parsers); built plainly, it replays inputs.
         .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing",
-                                                            "Imaging", "Video"]),
+                                                            "Imaging", "Video", "S3"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
         .executableTarget(name: "media-bench", dependencies: ["Imaging", "Media"]),
 
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "Imaging", "TestSupport"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], exclude: ["SigV4Vectors"]),
         .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "ServerLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -129,7 +129,7 @@ public final class S3Client: Sendable {
             let page = try decoded("ListBucketResult") { try S3Responses.listPage(answer.body) }
             objects += page.objects
             prefixes += page.commonPrefixes
-            guard page.nextContinuationToken != token else {
+            if let next = page.nextContinuationToken, next == token {
                 throw S3Error.rejected(status: answer.status, code: "InvalidResponse",
                                        message: "the listing repeated its continuation token")
             }

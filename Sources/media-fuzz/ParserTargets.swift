@@ -5,12 +5,13 @@ import Imaging
 import MariaDB
 import Media
 import MediaAPI
+import S3
 import Video
 
 /// The parsers a request's bytes reach, each as a function of arbitrary input. A target
 /// may throw (that is the parser refusing); it must never trap, hang or leak.
 enum ParserTarget: String, CaseIterable {
-    case cursor, multipart, json, jwt, query, owners, sniffer, container, ffprobe
+    case cursor, multipart, json, jwt, query, owners, sniffer, container, ffprobe, s3xml
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -23,7 +24,19 @@ enum ParserTarget: String, CaseIterable {
         case .sniffer: Self.sniffer(input)
         case .container: Self.container(input)
         case .ffprobe: Self.ffprobe(input)
+        case .s3xml: Self.s3xml(input)
         }
+    }
+
+    /// An object store's answer body, through the XML reader and every decoder of S3Client.
+    static func s3xml(_ input: [UInt8]) {
+        _ = try? S3XMLReader.parse(input)
+        _ = try? S3Responses.listPage(input)
+        _ = try? S3Responses.uploadsPage(input)
+        _ = try? S3Responses.uploadId(input)
+        _ = try? S3Responses.completeError(input)
+        _ = try? S3Responses.deleteErrors(input)
+        _ = S3Responses.errorAnswer(input)
     }
 
     /// An upload's first bytes, as the type sniffer sees them.

@@ -34,13 +34,14 @@ final class S3ClientTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    private func client(secret: String? = nil, bucket: String? = nil, endpoint: String? = nil, maxAttempts: Int = 4,
+    private func client(secret: String? = nil, bucket: String? = nil, endpoint: String? = nil,
+                        timeoutSeconds: Double = 10, maxAttempts: Int = 4,
                         backoffSeconds: Double = 0.2, multipartThreshold: Int64 = 64 << 20,
                         partSize: Int64 = 16 << 20) -> S3Client {
         S3Client(configuration: S3Configuration(
             endpoint: endpoint ?? settings.endpoint, bucket: bucket ?? settings.bucket, region: "us-east-1",
             credentials: S3Credentials(accessKeyId: settings.keyId, secretAccessKey: secret ?? settings.secret),
-            timeoutSeconds: 10, maxAttempts: maxAttempts, backoffSeconds: backoffSeconds,
+            timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts, backoffSeconds: backoffSeconds,
             multipartThreshold: multipartThreshold, partSize: partSize))
     }
 
@@ -101,6 +102,27 @@ final class S3ClientTests: XCTestCase {
             XCTAssertEqual(try Fixtures.bytes(copy), try Fixtures.bytes(key == "large" ? large : small), key)
         }
         XCTAssertEqual(try s3.listMultipartUploads(prefix: prefix).count, 0)
+    }
+
+    /// A 256 MiB file up in one PUT and back: the process's peak memory grows by far less
+    /// than the file (both directions stream).
+    func testSinglePutAndGetStreamInsteadOfHoldingTheFile() throws {
+        let s3 = client(multipartThreshold: 1 << 30)
+        let path = scratch + "/sparse.bin", size: Int64 = 256 << 20
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+        XCTAssertEqual(truncate(path, off_t(size)), 0)
+        let before = peakResidentBytes()
+        try s3.putObject(key: prefix + "big", fileAt: path, contentType: "application/octet-stream", sha256Hex: nil)
+        XCTAssertEqual(try s3.getObject(key: prefix + "big", toFile: scratch + "/big.out"), size)
+        let growth = peakResidentBytes() - before
+        XCTAssertLessThan(growth, 96 << 20, "peak memory grew by \(growth >> 20) MiB for a \(size >> 20) MiB object")
+        try s3.deleteObject(key: prefix + "big")
+    }
+
+    private func peakResidentBytes() -> Int64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int64(usage.ru_maxrss) * 1024
     }
 
     /// The file shrinks while its parts go up (a real failure, no hook): the upload is
@@ -209,6 +231,34 @@ final class S3ClientTests: XCTestCase {
         let elapsed = Date().timeIntervalSince(started)
         XCTAssertGreaterThanOrEqual(elapsed, 0.3)
         XCTAssertLessThan(elapsed, 3)
+    }
+
+    /// A server that takes the connection and never answers: each attempt ends after
+    /// timeoutSeconds without progress.
+    func testSilentServerTimesOutAndIsUnavailable() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        XCTAssertTrue(bound)
+        // Never accepted: the kernel completes the handshake, nobody reads or answers.
+        let s3 = client(endpoint: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", timeoutSeconds: 1, maxAttempts: 2,
+                        backoffSeconds: 0.1)
+        let started = Date()
+        XCTAssertThrowsError(try s3.headObject(key: "x")) {
+            guard case S3Error.unavailable(let message) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(message.contains("2 time(s)"), message)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThanOrEqual(elapsed, 2)
+        XCTAssertLessThan(elapsed, 6)
     }
 
     /// On moto's second server, without auth: with auth on, moto answers a request without

@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 @testable import S3
+import TestSupport
 import XCTest
 
 /// The AWS SigV4 test suite (aws-c-auth's copy, vendored in SigV4Vectors/): every case
@@ -124,6 +125,43 @@ final class SigV4VectorTests: XCTestCase {
                        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
                        + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
                        + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+    }
+
+    /// The same presigned GET from botocore (the venv scripts/s3-standin made), at the same
+    /// instant: same parameters, same signature.
+    func testPresignedGetMatchesBotocore() throws {
+        guard let python = ProcessInfo.processInfo.environment["MEDIA_TEST_BOTOCORE_PYTHON"] else {
+            throw XCTSkip("MEDIA_TEST_BOTOCORE_PYTHON is not set (scripts/s3-standin)")
+        }
+        let script = """
+            import datetime, sys
+            from unittest import mock
+            import botocore.session
+            from botocore.config import Config
+            client = botocore.session.get_session().create_client(
+                "s3", region_name="auto", endpoint_url="http://127.0.0.1:9000", aws_access_key_id="AKIDEXAMPLE",
+                aws_secret_access_key="secret/with+chars", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+            at = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+            with mock.patch("botocore.auth.get_current_datetime", return_value=at):
+                print(client.generate_presigned_url("get_object", ExpiresIn=900, Params={
+                    "Bucket": "media", "Key": "a/b c+d.jpg", "ResponseContentDisposition": 'attachment; filename="x y.jpg"'}))
+            """
+        let result = try runProcess(python, ["-c", script])
+        XCTAssertEqual(result.status, 0, result.text)
+        let client = S3Client(configuration: S3Configuration(
+            endpoint: "http://127.0.0.1:9000", bucket: "media", region: "auto",
+            credentials: S3Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret/with+chars")))
+        let ours = client.presignedGetURL(key: "a/b c+d.jpg", expiresInSeconds: 900,
+                                          at: Date(timeIntervalSince1970: 1_767_323_045),
+                                          responseContentDisposition: "attachment; filename=\"x y.jpg\"")
+        func parts(_ url: String) -> (String, Set<String>) {
+            let split = url.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "?", maxSplits: 1)
+            return (String(split.first ?? ""), Set((split.last ?? "").split(separator: "&").map(String.init)))
+        }
+        let (theirBase, theirQuery) = parts(result.text), (ourBase, ourQuery) = parts(ours)
+        XCTAssertEqual(ourBase, theirBase)
+        XCTAssertEqual(ourQuery, theirQuery)
+        XCTAssertTrue(ourQuery.contains { $0.hasPrefix("X-Amz-Signature=") })
     }
 
     func testPathSegmentsAreEncodedOnceAndQueryIsSorted() {

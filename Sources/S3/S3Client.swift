@@ -359,6 +359,8 @@ public final class S3Client: Sendable {
         request.httpMethod = operation.method
         request.timeoutInterval = configuration.timeoutSeconds
         // Host comes from the URL: URLSession writes it exactly as signed.
+        // Bytes as stored: URLSession would otherwise decode an object kept gzip-encoded.
+        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         for (name, value) in operation.headers + signature.addedHeaders { request.setValue(value, forHTTPHeaderField: name) }
         switch operation.body {
         case .none: break

@@ -82,6 +82,24 @@ final class S3ClientTests: XCTestCase {
         }
     }
 
+    /// One client shared by worker threads: one URLSession, requests in parallel.
+    func testOneClientServesConcurrentThreads() throws {
+        let s3 = client(), prefix = prefix
+        let failures = Truncation()
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let key = prefix + "parallel-\(index)", bytes = Array(repeating: UInt8(index), count: 100_000 + index)
+            do {
+                try s3.putObject(key: key, bytes: bytes, contentType: "application/octet-stream")
+                guard try s3.headObject(key: key)?.size == Int64(bytes.count) else { throw S3Error.localFile("size") }
+                try s3.deleteObject(key: key)
+            } catch {
+                failures.done = true
+            }
+        }
+        XCTAssertFalse(failures.done)
+        XCTAssertEqual(try s3.listObjects(prefix: prefix).count, 0)
+    }
+
     func testFilePutSingleAndMultipart() throws {
         let s3 = client(multipartThreshold: 5 << 20, partSize: 5 << 20)
         let small = try randomFile("small.bin", bytes: 1 << 20)
@@ -282,6 +300,7 @@ final class S3ClientTests: XCTestCase {
     }
 }
 
+/// A flag set from another thread.
 private final class Truncation: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false

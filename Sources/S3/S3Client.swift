@@ -288,19 +288,25 @@ public final class S3Client: Sendable {
                     throw S3Error.configuration("check the endpoint \(configuration.endpoint): \(lastProblem)")
                 }
             case .success(let answer):
-                var problem: S3Responses.ErrorAnswer?
+                let problem: S3Responses.ErrorAnswer, verdict: RetryPolicy.Verdict
                 if (200..<300).contains(answer.status) || accepting.contains(answer.status) {
                     guard let errorInBody else { return answer }
+                    // An error inside a 2xx answer; an unreadable one may be a cut-off body: retried.
+                    let found: S3Responses.ErrorAnswer?
                     do {
-                        problem = try errorInBody(answer.body)
+                        found = try errorInBody(answer.body)
                     } catch {
-                        problem = S3Responses.ErrorAnswer(code: "InvalidResponse", message: "\(error)")
+                        found = S3Responses.ErrorAnswer(code: "InvalidResponse", message: "\(error)")
                     }
-                    guard problem != nil else { return answer }
+                    guard let found else { return answer }
+                    problem = found
+                    verdict = found.code == "InvalidResponse" ? .retry : RetryPolicy.verdict(status: answer.status, code: found.code)
+                } else {
+                    problem = S3Responses.errorAnswer(answer.body) ?? S3Responses.ErrorAnswer(code: "", message: "")
+                    verdict = RetryPolicy.verdict(status: answer.status, code: problem.code)
                 }
-                let error = problem ?? S3Responses.errorAnswer(answer.body)
-                let code = error?.code ?? "", message = error?.message ?? ""
-                switch problem?.code == "InvalidResponse" ? .retry : RetryPolicy.verdict(status: answer.status, code: code) {
+                let code = problem.code, message = problem.message
+                switch verdict {
                 case .configuration:
                     throw S3Error.configuration(configurationMessage(status: answer.status, code: code, message: message,
                                                                      method: operation.method))

@@ -31,23 +31,25 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
         // Video analysis and posters with ffprobe/ffmpeg as child processes.
         .target(name: "Video", dependencies: ["CChildProcess"]),
-        .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Video", "Hashing", "ServerLog"]),
+        .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Video", "Hashing", "S3", "ServerLog"]),
         .target(name: "MediaAPI", dependencies: ["FastCGI", "Media", "Hashing", "ServerLog"]),
-        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "Video", "ServerLog"]),
+        .executableTarget(name: "media-server", dependencies: ["MediaAPI", "FastCGI", "Media", "MariaDB", "Imaging", "Video", "S3",
+                                                              "ServerLog"]),
         // The parsers as fuzz targets (scripts/fuzz-parsers); built plainly, it replays inputs.
         .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing",
                                                             "Imaging", "Video", "S3"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
         .executableTarget(name: "media-bench", dependencies: ["Imaging", "Media"]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MariaDB", "S3"], path: "Tests/TestSupport"),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MariaDB", "Imaging", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], exclude: ["SigV4Vectors"]),
-        .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "ServerLog", "TestSupport"]),
+        .testTarget(name: "MediaAPITests", dependencies: ["MediaAPI", "Media", "MariaDB", "Hashing", "S3", "ServerLog",
+                                                         "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,6 +20,8 @@ public enum MediaError: Error, Equatable, Sendable {
     /// A unique key refused the write.
     case conflict
     case databaseUnavailable(detail: String)
+    /// The origin storage (a bucket) did not answer, or refused our keys; nothing was kept.
+    case storageUnavailable(detail: String)
 
     /// The domain meaning of an error from a layer below, where it has one: the API calls
     /// this once per failed request instead of knowing the database's errors.

@@ -43,6 +43,9 @@ extension APIError {
         case .databaseUnavailable(let detail):
             Log.warning("database.unavailable", ["requestId": .string(requestId), "error": .string(detail)])
             self = .unavailable("The database is unavailable; try again shortly.", code: "database_unavailable")
+        case .storageUnavailable(let detail):
+            Log.warning("storage.unavailable", ["requestId": .string(requestId), "error": .string(detail)])
+            self = .unavailable("The file storage is unavailable; try again shortly.", code: "storage_unavailable")
         }
     }
 

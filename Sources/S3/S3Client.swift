@@ -34,20 +34,28 @@ public final class S3Client: Sendable {
     /// complete; aborted on any failure so no partial upload remains). `sha256Hex` is the
     /// whole file's hash when the caller knows it (else it is computed, streaming). Memory
     /// stays O(partSize): the single PUT streams from the file, parts are read one at a time.
-    public func putObject(key: String, fileAt path: String, contentType: String, sha256Hex: String?) throws {
+    /// `contentDisposition` is stored with the object and sent back on every GET.
+    public func putObject(key: String, fileAt path: String, contentType: String, sha256Hex: String?,
+                          contentDisposition: String? = nil) throws {
         let file = try LocalFile(readingAt: path)
+        let headers = objectHeaders(contentType: contentType, contentDisposition: contentDisposition)
         guard file.size > configuration.multipartThreshold else {
             let hash = try sha256Hex ?? file.sha256Hex()
-            try perform(Operation(method: "PUT", key: key, headers: [("content-type", contentType)], payloadHash: hash,
+            try perform(Operation(method: "PUT", key: key, headers: headers, payloadHash: hash,
                                   body: .file(path, size: file.size)))
             return
         }
-        try multipartUpload(key: key, file: file, contentType: contentType)
+        try multipartUpload(key: key, file: file, headers: headers)
     }
 
-    public func putObject(key: String, bytes: [UInt8], contentType: String) throws {
-        try perform(Operation(method: "PUT", key: key, headers: [("content-type", contentType)],
+    public func putObject(key: String, bytes: [UInt8], contentType: String, contentDisposition: String? = nil) throws {
+        try perform(Operation(method: "PUT", key: key,
+                              headers: objectHeaders(contentType: contentType, contentDisposition: contentDisposition),
                               payloadHash: SHA256.hex(bytes), body: .bytes(Data(bytes))))
+    }
+
+    private func objectHeaders(contentType: String, contentDisposition: String?) -> [(String, String)] {
+        [("content-type", contentType)] + (contentDisposition.map { [("content-disposition", $0)] } ?? [])
     }
 
     /// nil when there is no such object.
@@ -190,15 +198,14 @@ public final class S3Client: Sendable {
 
     // MARK: Multipart
 
-    private func multipartUpload(key: String, file: LocalFile, contentType: String) throws {
+    private func multipartUpload(key: String, file: LocalFile, headers: [(String, String)]) throws {
         guard configuration.partSize >= S3Configuration.minimumPartSize else {
             throw S3Error.configuration("partSize \(configuration.partSize) is below S3's minimum part size of 5 MiB")
         }
         // S3 allows 10,000 parts: a file too large for the configured size gets larger parts.
         let partSize = max(configuration.partSize,
                            (file.size + S3Configuration.maximumPartCount - 1) / S3Configuration.maximumPartCount)
-        let created = try perform(Operation(method: "POST", key: key, query: [("uploads", "")],
-                                            headers: [("content-type", contentType)]))
+        let created = try perform(Operation(method: "POST", key: key, query: [("uploads", "")], headers: headers))
         let uploadId = try decoded("InitiateMultipartUploadResult") { try S3Responses.uploadId(created.body) }
         do {
             var parts: [(number: Int, eTag: String)] = []

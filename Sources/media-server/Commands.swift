@@ -6,6 +6,7 @@ import Foundation
 import MariaDB
 import Media
 import MediaAPI
+import S3
 import ServerLog
 
 enum Commands {
@@ -22,9 +23,21 @@ enum Commands {
                      line per difference, exit status 1 if there is any
       explain-library USER_ID [CURSOR]
                      the database's plan (EXPLAIN) for one page of a user's library
-      gc [--dry-run] remove storage objects of no live asset, temp files older than an hour
-                     and assets an ingest abandoned in pending/processing (its worker died);
-                     --dry-run lists them without removing anything
+      gc [--dry-run] [--older-than DURATION]
+                     remove storage objects of no live asset, temp files older than an hour,
+                     assets an ingest abandoned in pending/processing (its worker died) and
+                     unfinished multipart uploads; --dry-run lists them without removing
+                     anything; --older-than (e.g. 5m) is how old an unfinished ingest or upload
+                     must be [default: twice MEDIA_REQUEST_TIMEOUT, at least 10m]
+      check-storage  check that the origin (MEDIA_ORIGIN) is usable: the storage root, or the
+                     bucket reachable with the given keys; exit status 1 if not
+      storage copy --from local|r2 --to local|r2
+                     copy every stored object of every asset to the other origin, verified by
+                     checksum and size; what is already there at the right size is skipped, so
+                     an interrupted copy resumes. Then switching MEDIA_ORIGIN is the only change
+      storage verify [--origin local|r2]
+                     list objects the database names that the origin (default MEDIA_ORIGIN)
+                     lacks or holds at another size; exit status 1 if there is any
       help           this text
 
     Signals to `serve`: SIGTERM/SIGQUIT/SIGINT stop gracefully (in-flight requests finish),
@@ -39,7 +52,9 @@ enum Commands {
         case "worker": return worker()
         case "check-schema": return checkSchema()
         case "explain-library": return explainLibrary(arguments)
-        case "gc": return collectGarbage(dryRun: arguments.contains("--dry-run"))
+        case "gc": return collectGarbage(arguments)
+        case "check-storage": return checkStorage()
+        case "storage": return StorageCommands.run(arguments)
         case "help", "--help", "-h":
             print(helpText())
             return 0
@@ -88,14 +103,8 @@ enum Commands {
             return 1
         }
         database.close()
-        let storage: LocalOriginStorage
-        do {
-            // The storage root must exist and be writable before any worker needs it.
-            storage = try LocalOriginStorage(root: configuration.storageRoot)
-        } catch {
-            FileHandle.standardError.write(Data("media-server: MEDIA_STORAGE_ROOT=\(configuration.storageRoot): \(error)\n".utf8))
-            return 1
-        }
+        // The origin must be usable before any worker needs it: refuse to start otherwise.
+        guard let staging = usableOrigin(configuration, command: "media-server") else { return 1 }
         do {
             _ = try OwnersRegistry(contentsOf: configuration.ownersFile)
         } catch {
@@ -115,7 +124,7 @@ enum Commands {
                                      stopTimeoutMilliseconds: configuration.stopTimeoutMilliseconds,
                                      workerReaped: { pid in
                                          // A worker killed mid-upload (time limit, crash) leaves its staged file.
-                                         let removed = storage.removeTemporaryFiles(ofProcess: pid)
+                                         let removed = staging.removeFiles(ofProcess: pid)
                                          if !removed.isEmpty {
                                              Log.warning("pool.worker_files_removed", ["pid": LogValue(Int(pid)),
                                                                                        "files": LogValue(removed.count)])
@@ -219,15 +228,53 @@ enum Commands {
         }
     }
 
-    static func collectGarbage(dryRun: Bool) -> Int32 {
-        let configuration = loadConfiguration()
+    /// The staging area when the origin is usable (the storage root writable, the bucket
+    /// reachable with our keys); nil after one clear line on stderr.
+    static func usableOrigin(_ configuration: ServiceConfiguration, command: String) -> StagingArea? {
         do {
+            let origin = try Service.Origin(configuration)
+            if let bucket = origin.storage as? BucketOriginStorage { try bucket.client.checkBucket() }
+            return origin.staging
+        } catch let error as S3Error {
+            let bucket = configuration.bucket.map { "bucket \($0.bucket) at \($0.endpoint)" } ?? "bucket"
+            FileHandle.standardError.write(Data("\(command): MEDIA_ORIGIN=r2: \(bucket) is not usable: \(error)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("\(command): MEDIA_STORAGE_ROOT=\(configuration.storageRoot): \(error)\n".utf8))
+        }
+        return nil
+    }
+
+    static func checkStorage() -> Int32 {
+        let configuration = loadConfiguration()
+        guard usableOrigin(configuration, command: "media-server check-storage") != nil else { return 1 }
+        switch (configuration.origin, configuration.bucket) {
+        case (.r2, let bucket?): print("storage OK: bucket \(bucket.bucket) at \(bucket.endpoint)")
+        default: print("storage OK: \(configuration.storageRoot)")
+        }
+        return 0
+    }
+
+    static func collectGarbage(_ arguments: [String]) -> Int32 {
+        let configuration = loadConfiguration()
+        let dryRun = arguments.contains("--dry-run")
+        // No ingest outlives the request time limit; generous margin for jobs.
+        var abandonedAfter = max(2 * Double(configuration.requestTimeoutMilliseconds) / 1000, 600)
+        if let flag = arguments.firstIndex(of: "--older-than") {
+            var reader = EnvironmentReader(environment: ["--older-than": flag + 1 < arguments.count ? arguments[flag + 1] : "-"])
+            let milliseconds = reader.duration("--older-than", default: 0)
+            guard reader.problems.isEmpty else {
+                FileHandle.standardError.write(Data("media-server gc: --older-than takes a duration such as 90s or 5m\n".utf8))
+                return 64
+            }
+            abandonedAfter = Double(milliseconds) / 1000
+        }
+        do {
+            let origin = try Service.Origin(configuration)
             let collector = GarbageCollector(
                 database: Database(configuration: configuration.database),
-                storage: try LocalOriginStorage(root: configuration.storageRoot),
+                storage: origin.storage, staging: origin.staging,
                 owners: try OwnersRegistry(contentsOf: configuration.ownersFile),
-                // No ingest outlives the request time limit; generous margin for jobs.
-                abandonedAfter: max(2 * Double(configuration.requestTimeoutMilliseconds) / 1000, 600))
+                abandonedAfter: abandonedAfter)
             var count = 0
             try collector.run(remove: !dryRun) { finding in
                 count += 1

@@ -4,6 +4,7 @@ import Imaging
 import MariaDB
 import Media
 import MediaAPI
+import S3
 import ServerLog
 
 /// The composition root: builds the application a worker serves, every use case wired to
@@ -18,11 +19,11 @@ enum Service {
         try Vips.initialize(concurrency: 1)
         let database = Database(configuration: configuration.database,
                                 statementCacheSize: configuration.statementCacheSize)
-        let storage = try LocalOriginStorage(root: configuration.storageRoot)
+        let origin = try Origin(configuration)
         let registry = try OwnersRegistry(contentsOf: configuration.ownersFile)
         let provider = imageProvider(configuration)
-        let runner = makeRunner(configuration: configuration, provider: provider, storage: storage, registry: registry)
-        let services = UseCases(configuration: configuration, database: database, storage: storage, registry: registry)
+        let runner = makeRunner(configuration: configuration, provider: provider, origin: origin, registry: registry)
+        let services = UseCases(configuration: configuration, database: database, origin: origin, registry: registry)
         let queue = GenerationQueue(database: database, provider: provider, attachments: services.attachments,
                                     presenter: services.presenter, wakeRunner: { runner.wake() })
 
@@ -37,6 +38,32 @@ enum Service {
                 runner)
     }
 
+    /// Where objects go and how clients fetch them, per MEDIA_ORIGIN and MEDIA_DELIVERY. One
+    /// bucket client per process: its HTTP connections are reused by every request.
+    struct Origin {
+        let storage: any OriginStorage
+        let delivery: any DeliveryAdapter
+        let staging: StagingArea
+
+        init(_ configuration: ServiceConfiguration) throws {
+            staging = try StagingArea(directory: configuration.storageRoot + "/.tmp")
+            let window = SigningWindow(ttlSeconds: configuration.signedURLTTLSeconds)
+            switch (configuration.origin, configuration.bucket) {
+            case (.r2, let bucket?):
+                let client = S3Client(configuration: bucket)
+                storage = BucketOriginStorage(client: client)
+                delivery = configuration.delivery == .signed
+                    ? PresignedBucketDelivery(client: client, window: window)
+                    : PublicDelivery(baseURL: configuration.baseURL)
+            default:
+                storage = try LocalOriginStorage(root: configuration.storageRoot)
+                delivery = configuration.delivery == .signed
+                    ? SignedLocalDelivery(baseURL: configuration.baseURL, secret: configuration.signingSecret, window: window)
+                    : PublicDelivery(baseURL: configuration.baseURL)
+            }
+        }
+    }
+
     /// The use cases over one connection: a connection serves one thread.
     struct UseCases {
         let presenter: AssetPresenter
@@ -44,16 +71,15 @@ enum Service {
         let attachments: AttachmentService
         let library: AssetLibrary
 
-        init(configuration: ServiceConfiguration, database: Database, storage: LocalOriginStorage,
-             registry: OwnersRegistry) {
-            presenter = AssetPresenter(variants: VariantRepository(database: database),
-                                       delivery: PublicDelivery(baseURL: configuration.baseURL))
+        init(configuration: ServiceConfiguration, database: Database, origin: Origin, registry: OwnersRegistry) {
+            let storage = origin.storage
+            presenter = AssetPresenter(variants: VariantRepository(database: database), delivery: origin.delivery)
             ingest = IngestService(database: database, storage: storage,
                                    processor: ImageProcessor(maxPixels: configuration.maxPixels),
                                    video: configuration.video)
             attachments = AttachmentService(database: database, registry: registry, presenter: presenter)
             library = AssetLibrary(database: database, storage: storage, ingest: ingest, attachments: attachments,
-                                   presenter: presenter, stagingDirectory: storage.temporaryDirectory,
+                                   presenter: presenter, stagingDirectory: origin.staging.directory,
                                    uploadLimits: UploadLimits(imageBytes: configuration.maxUploadBytes,
                                                               videoBytes: configuration.video.limits.maxBytes))
         }
@@ -70,14 +96,14 @@ enum Service {
 
     /// The runner gets its own connection and its own use cases over it.
     static func makeRunner(configuration: ServiceConfiguration, provider: any ImageProvider,
-                           storage: LocalOriginStorage, registry: OwnersRegistry) -> GenerationRunner {
+                           origin: Origin, registry: OwnersRegistry) -> GenerationRunner {
         let database = Database(configuration: configuration.database,
                                 statementCacheSize: configuration.statementCacheSize)
-        let services = UseCases(configuration: configuration, database: database, storage: storage, registry: registry)
+        let services = UseCases(configuration: configuration, database: database, origin: origin, registry: registry)
         return GenerationRunner(
             settings: .init(concurrency: configuration.generationConcurrency,
                             staleAfterSeconds: Double(configuration.generationStaleAfterMilliseconds) / 1000,
-                            maxAttempts: configuration.generationMaxAttempts, stagingDirectory: storage.temporaryDirectory,
+                            maxAttempts: configuration.generationMaxAttempts, stagingDirectory: origin.staging.directory,
                             pauseAfterSaveMilliseconds: configuration.debugEndpoints
                                 ? Int(clamping: configuration.debugGenerationPauseMilliseconds) : 0),
             provider: provider, database: database, ingest: services.ingest, attachments: services.attachments)

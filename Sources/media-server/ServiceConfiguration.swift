@@ -5,6 +5,7 @@ import FastCGI
 import MariaDB
 import MediaAPI
 import Media
+import S3
 import Video
 
 /// Every setting of the service, read from `MEDIA_*` variables (and `DATABASE_URL`) and
@@ -25,6 +26,12 @@ struct ServiceConfiguration: Sendable {
     var statementCacheSize: Int
     var storageRoot: String
     var baseURL: String
+    var origin: Origin
+    /// The bucket's settings: with MEDIA_ORIGIN=r2, or for `storage copy` whenever MEDIA_R2_ENDPOINT is set.
+    var bucket: S3Configuration?
+    var delivery: Delivery
+    var signedURLTTLSeconds: Int64
+    var signingSecret: String
     var maxUploadBytes: Int64
     var maxPixels: Int
     var video: VideoIngest
@@ -58,7 +65,22 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_JWT_SECRET", "(required with MEDIA_AUTH=jwt)", "HS256 key of the bearer tokens, at least 32 bytes"),
         ("MEDIA_OWNERS_FILE", "/etc/media-server/owners.json", "owners registry: one SQL query per owner type against the host tables (see prisma-compat/owners.json)"),
         ("MEDIA_STORAGE_ROOT", "/var/lib/media-server/uploads", "absolute folder of the local origin storage (nginx serves it at /uploads/)"),
-        ("MEDIA_BASE_URL", "/uploads", "URL prefix of stored files in responses (public delivery)"),
+        ("MEDIA_BASE_URL", "/uploads (required with MEDIA_ORIGIN=r2 and public delivery)", "URL prefix of stored files in responses: nginx's /uploads, or the bucket's public domain or CDN in front of it"),
+        ("MEDIA_ORIGIN", "local", "where objects are stored: local (MEDIA_STORAGE_ROOT, served by nginx) or r2 (an S3-compatible bucket)"),
+        ("MEDIA_R2_ENDPOINT", "(required with MEDIA_ORIGIN=r2)", "S3 API endpoint, e.g. https://ACCOUNT.r2.cloudflarestorage.com"),
+        ("MEDIA_R2_BUCKET", "(required with MEDIA_ORIGIN=r2)", "bucket name (3-63 of a-z 0-9 . -)"),
+        ("MEDIA_R2_ACCESS_KEY_ID", "(required with MEDIA_ORIGIN=r2)", "access key id of an API token with read and write access to the bucket"),
+        ("MEDIA_R2_SECRET_ACCESS_KEY", "(required with MEDIA_ORIGIN=r2)", "its secret access key"),
+        ("MEDIA_R2_REGION", "auto", "signing region (R2: auto)"),
+        ("MEDIA_R2_ADDRESSING", "path", "path (endpoint/bucket/key) or virtual-host (bucket.endpoint/key)"),
+        ("MEDIA_R2_TIMEOUT", "30s", "per S3 request without progress; then it is retried"),
+        ("MEDIA_R2_MAX_ATTEMPTS", "4", "tries per S3 request on 5xx, SlowDown, timeouts and connection failures"),
+        ("MEDIA_R2_BACKOFF", "200ms", "first retry delay, doubled each retry (with jitter)"),
+        ("MEDIA_R2_MULTIPART_THRESHOLD", "64m", "files larger than this are uploaded in parts (multipart upload)"),
+        ("MEDIA_R2_PART_SIZE", "16m", "size of one part (at least 5m); memory per upload stays about one part"),
+        ("MEDIA_DELIVERY", "public", "public (MEDIA_BASE_URL + key) or signed (expiring URLs: nginx secure_link for local, presigned GET for r2)"),
+        ("MEDIA_SIGNED_URL_TTL", "1h", "how long a signed URL stays valid (expiry is rounded up to a quarter of it, so URLs repeat)"),
+        ("MEDIA_SIGNING_SECRET", "(required with local signed delivery)", "nginx secure_link secret: at least 16 of A-Z a-z 0-9 - _ (the same string in nginx's media-delivery.conf)"),
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
         ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
         ("MEDIA_MAX_VIDEO_BYTES", "2g", "largest accepted video file (bytes, or with k/m/g); nginx client_max_body_size of the upload location follows the larger limit"),
@@ -115,6 +137,28 @@ struct ServiceConfiguration: Sendable {
         baseURL = reader.value("MEDIA_BASE_URL", default: "/uploads") { text in
             guard text.hasPrefix("/") || text.hasPrefix("http://") || text.hasPrefix("https://") else { return nil }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        origin = reader.value("MEDIA_ORIGIN", default: .local) { Origin(rawValue: $0) }
+        bucket = nil
+        if origin == .r2 || environment["MEDIA_R2_ENDPOINT"] != nil {
+            bucket = Self.bucketSettings(&reader, environment: environment)
+        }
+        delivery = reader.value("MEDIA_DELIVERY", default: .public) { Delivery(rawValue: $0) }
+        signedURLTTLSeconds = max(1, reader.duration("MEDIA_SIGNED_URL_TTL", default: 3_600_000) / 1000)
+        signingSecret = environment["MEDIA_SIGNING_SECRET"] ?? ""
+        if delivery == .signed && origin == .local {
+            let allowed = signingSecret.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }
+            if signingSecret.utf8.count < 16 || !allowed {
+                reader.problems.append("MEDIA_SIGNING_SECRET: required with MEDIA_DELIVERY=signed and MEDIA_ORIGIN=local, "
+                                       + "at least 16 of A-Z a-z 0-9 - _")
+            }
+        }
+        if origin == .r2 && delivery == .public && !(environment["MEDIA_BASE_URL"] ?? "").hasPrefix("http") {
+            reader.problems.append("MEDIA_BASE_URL: required with MEDIA_ORIGIN=r2 and MEDIA_DELIVERY=public: "
+                                   + "the bucket's public domain or the CDN in front of it (https://...)")
         }
         maxUploadBytes = reader.byteCount("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024)
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
@@ -191,6 +235,52 @@ struct ServiceConfiguration: Sendable {
             reader.problems.append("DATABASE_URL: required (mysql://user:password@host:port/database)")
         }
         if !reader.problems.isEmpty { throw Invalid(problems: reader.problems) }
+    }
+}
+
+extension ServiceConfiguration {
+    enum Origin: String, Sendable { case local, r2 }
+    enum Delivery: String, Sendable { case `public`, signed }
+
+    /// MEDIA_R2_*: every missing or bad one is a problem line.
+    static func bucketSettings(_ reader: inout EnvironmentReader, environment: [String: String]) -> S3Configuration? {
+        let required = { (reader: inout EnvironmentReader, name: String, valid: (String) -> Bool) -> String? in
+            guard let text = environment[name], !text.isEmpty else {
+                reader.problems.append("\(name): required with MEDIA_ORIGIN=r2")
+                return nil
+            }
+            return reader.value(name, default: String?.none) { valid($0) ? $0 : nil }
+        }
+        let endpoint = required(&reader, "MEDIA_R2_ENDPOINT") { text in
+            (text.hasPrefix("https://") || text.hasPrefix("http://")) && !text.contains("?") && !text.contains("#")
+        }
+        let bucket = required(&reader, "MEDIA_R2_BUCKET") { name in
+            (3...63).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".")
+            }
+        }
+        let keyId = required(&reader, "MEDIA_R2_ACCESS_KEY_ID") { !$0.contains(where: \.isWhitespace) }
+        let secret = required(&reader, "MEDIA_R2_SECRET_ACCESS_KEY") { !$0.contains(where: \.isWhitespace) }
+        let region = reader.value("MEDIA_R2_REGION", default: "auto") { text in
+            text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") } ? text : nil
+        }
+        let addressing = reader.value("MEDIA_R2_ADDRESSING", default: S3Addressing.path) { S3Addressing(rawValue: $0) }
+        let timeout = reader.duration("MEDIA_R2_TIMEOUT", default: 30_000)
+        let attempts = reader.integer("MEDIA_R2_MAX_ATTEMPTS", default: 4, range: 1...20) ?? 4
+        let backoff = reader.duration("MEDIA_R2_BACKOFF", default: 200)
+        let threshold = reader.byteCount("MEDIA_R2_MULTIPART_THRESHOLD", default: 64 << 20)
+        let partSize = reader.byteCount("MEDIA_R2_PART_SIZE", default: 16 << 20)
+        // S3 refuses parts below 5 MiB (but the last) and more than 10,000 parts.
+        if partSize < 5 << 20 || partSize > 5 << 30 {
+            reader.problems.append("MEDIA_R2_PART_SIZE=\(environment["MEDIA_R2_PART_SIZE"] ?? ""): between 5m and 5g")
+        }
+        guard let endpoint, let bucket, let keyId, let secret else { return nil }
+        return S3Configuration(
+            endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, bucket: bucket,
+            region: region, credentials: S3Credentials(accessKeyId: keyId, secretAccessKey: secret),
+            addressing: addressing, timeoutSeconds: Double(max(timeout, 100)) / 1000, maxAttempts: attempts,
+            backoffSeconds: Double(backoff) / 1000, multipartThreshold: max(threshold, partSize), partSize: partSize)
     }
 }
 

@@ -201,8 +201,8 @@ final class AttachmentAPITests: XCTestCase {
         XCTAssertEqual(refused.status, 404, refused.text)
         XCTAssertEqual(try database().queryOne("SELECT COUNT(*) AS n FROM `MediaAsset` WHERE `userId` = ?", [user])!
             .get("n", as: Int.self), 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: stack.runDirectory + "/uploads/" + user))
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: stack.runDirectory + "/uploads/.tmp")) ?? [], [])
+        XCTAssertEqual(try stack.storedObjects(under: user + "/"), [])
+        XCTAssertEqual(stack.temporaryFiles(), [])
     }
 
     func testBatchHydrationAndConstantStatementCounts() throws {

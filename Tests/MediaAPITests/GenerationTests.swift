@@ -100,6 +100,13 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(asset["source"] as? String, "generated")
         XCTAssertEqual(asset["width"] as? Int, 512)
         XCTAssertEqual(((job["result"] as? [String: Any])?["facts"] as? [String: Any])?["seed"] as? Int, 7)
+        // Stored in the stack's origin through the same ingest as uploads, and served from it.
+        let resultId = try XCTUnwrap(asset["id"] as? String)
+        XCTAssertEqual(try stack.storedObjects(under: "u-alice/\(resultId)/").count, 3, "original, thumbnail, preview")
+        for variant in asset["variants"] as? [[String: Any]] ?? [] {
+            let url = try XCTUnwrap(variant["url"] as? String)
+            XCTAssertEqual(try stack.fetch(url).status, 200, url)
+        }
         let library = try stack.http.get("/api/media?limit=5", headers: ["X-User-Id": "u-alice"]).json()
         XCTAssertTrue((library["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == job["resultAssetId"] as? String })
         let attached = try stack.http.get("/api/owners/scene/scene-alice-2/media?role=reference",

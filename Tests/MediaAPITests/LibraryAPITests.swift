@@ -71,24 +71,26 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertEqual(byKind["preview"]?["width"] as? Int, 1600)
         XCTAssertEqual(byKind["preview"]?["format"] as? String, "webp")
 
-        // The URLs work through nginx, with the DESIGN §5 headers.
+        // The URLs work (through nginx, or from the bucket), with the DESIGN §5 headers.
         for (kind, variant) in byKind {
-            let url = try XCTUnwrap(URL(string: variant["url"] as? String ?? ""))
-            XCTAssertTrue(url.path.hasPrefix("/uploads/\(alice)/\(id)/\(kind)/"), url.path)
-            let file = try http.get(url.path)
-            XCTAssertEqual(file.status, 200, url.path)
-            XCTAssertEqual(file.header("X-Content-Type-Options"), "nosniff")
+            let url = try XCTUnwrap(variant["url"] as? String)
+            XCTAssertTrue(url.contains("/\(alice)/\(id)/\(kind)/"), url)
+            XCTAssertEqual(url.contains("expires=") || url.contains("X-Amz-Signature="), TestOrigin.isSigned, url)
+            let file = try stack.fetch(url)
+            XCTAssertEqual(file.status, 200, url)
+            if !stack.storesInBucket { XCTAssertEqual(file.header("X-Content-Type-Options"), "nosniff") }
             XCTAssertEqual(file.body.count, variant["sizeBytes"] as? Int)
             if kind == "original" {
                 XCTAssertEqual(file.body, photo, "the original is kept byte for byte")
                 XCTAssertEqual(file.header("Content-Disposition"), "attachment")
-                XCTAssertTrue(url.path.hasSuffix("/night-exterior-harbour.jpg"), url.path)
+                XCTAssertTrue(url.components(separatedBy: "?")[0].hasSuffix("/night-exterior-harbour.jpg"), url)
             } else {
                 XCTAssertEqual(file.header("Content-Type"), "image/webp")
                 XCTAssertNil(file.header("Content-Disposition"))
                 XCTAssertEqual(Array(file.body[8..<12]), Array("WEBP".utf8))
             }
         }
+        XCTAssertEqual(try stack.storedObjects(under: "\(alice)/\(id)/").count, 3, "original, thumbnail, preview")
 
         let shown = try get("/api/media/\(id)", as: alice)
         XCTAssertEqual(shown.status, 200)
@@ -121,7 +123,7 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertEqual(try get("/api/media/\(id)", as: alice).status, 404)
         XCTAssertEqual(try http.send(method: "DELETE", path: "/api/media/\(id)", headers: ["X-User-Id": alice],
                                      body: nil).status, 404)
-        XCTAssertEqual(try http.get(URL(string: byKind["preview"]!["url"] as! String)!.path).status, 404)
+        XCTAssertEqual(try stack.fetch(byKind["preview"]!["url"] as! String).status, 404)
         XCTAssertEqual(try leftovers(of: alice).files, [], "its files are removed")
     }
 
@@ -232,8 +234,7 @@ final class LibraryAPITests: XCTestCase {
             XCTAssertEqual(response.status, 413, "\(size): \(response.text)")
             XCTAssertEqual(response.errorCode, "file_too_large")
         }
-        let temporary = (try? FileManager.default.contentsOfDirectory(atPath: small.runDirectory + "/uploads/.tmp")) ?? []
-        XCTAssertEqual(temporary, [], "no temp file")
+        XCTAssertEqual(small.temporaryFiles(), [], "no temp file")
     }
 
     func testGarbageCollectionFindsOrphansStaleTempFilesAndAbandonedIngests() throws {
@@ -243,9 +244,8 @@ final class LibraryAPITests: XCTestCase {
         let liveId = try XCTUnwrap(live.json()["id"] as? String)
 
         let orphanId = "corphan\(UInt64.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))"
-        let orphanFolder = "\(root)/\(alice)/\(orphanId)/original"
-        try FileManager.default.createDirectory(atPath: orphanFolder, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: orphanFolder + "/lost.jpg", contents: Data([1, 2, 3]))
+        let orphanKey = "\(alice)/\(orphanId)/original/lost.jpg"
+        try stack.storeObject([1, 2, 3], key: orphanKey)
         let staleTemp = root + "/.tmp/upload-stale", freshTemp = root + "/.tmp/upload-fresh"
         _ = FileManager.default.createFile(atPath: staleTemp, contents: Data([1]))
         _ = FileManager.default.createFile(atPath: freshTemp, contents: Data([1]))
@@ -266,17 +266,20 @@ final class LibraryAPITests: XCTestCase {
         XCTAssertTrue(dryRun.text.contains("would remove abandoned-ingest: \(alice)/\(abandonedId)"), dryRun.text)
         XCTAssertFalse(dryRun.text.contains(liveId), dryRun.text)
         XCTAssertFalse(dryRun.text.contains("upload-fresh"), dryRun.text)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: orphanFolder + "/lost.jpg"), "a dry run removes nothing")
+        XCTAssertEqual(try stack.storedObjects(under: "\(alice)/\(orphanId)/"), [orphanKey], "a dry run removes nothing")
 
         let collected = try runProcess(TestEnvironment.binary, ["gc"], environment: environment)
         XCTAssertEqual(collected.status, 0, collected.text)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/\(alice)/\(orphanId)"))
+        XCTAssertEqual(try stack.storedObjects(under: "\(alice)/\(orphanId)/"), [])
+        if !stack.storesInBucket {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/\(alice)/\(orphanId)"), "its folder too")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: staleTemp))
         XCTAssertTrue(FileManager.default.fileExists(atPath: freshTemp))
         XCTAssertNil(try database.queryOne("SELECT `id` FROM `MediaAsset` WHERE `id` = ?", [abandonedId]))
         XCTAssertEqual(try get("/api/media/\(liveId)", as: alice).status, 200, "the live asset is untouched")
         let original = (live.json()["variants"] as? [[String: Any]])?.first?["url"] as? String ?? ""
-        XCTAssertEqual(try http.get(URL(string: original)!.path).status, 200)
+        XCTAssertEqual(try stack.fetch(original).status, 200)
     }
 
     func testHostileFilenamesBecomeSafeSlugs() throws {
@@ -285,9 +288,9 @@ final class LibraryAPITests: XCTestCase {
             let response = try upload(alice, file: jpeg, filename: filename)
             XCTAssertEqual(response.status, 201, "\(filename.prefix(20)): \(response.text)")
             let original = (response.json()["variants"] as? [[String: Any]])?.first?["url"] as? String ?? ""
-            let name = original.split(separator: "/").last.map(String.init) ?? ""
+            let name = original.components(separatedBy: "?")[0].split(separator: "/").last.map(String.init) ?? ""
             XCTAssertTrue(name.range(of: #"^[a-z0-9][a-z0-9-]{0,59}\.jpg$"#, options: .regularExpression) != nil, name)
-            XCTAssertEqual(try http.get(URL(string: original)!.path).status, 200)
+            XCTAssertEqual(try stack.fetch(original).status, 200)
         }
     }
 

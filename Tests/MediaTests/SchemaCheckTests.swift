@@ -6,24 +6,10 @@ import XCTest
 /// `media-server check-schema` against scratch databases migrated by scripts/migrate,
 /// then damaged the way a hand-edited or half-migrated database would be.
 final class SchemaCheckTests: XCTestCase {
-    /// A fresh database `media_scratch_…` with the migrations applied; dropped afterwards.
     func migratedScratchDatabase() throws -> (url: String, database: Database) {
-        let base = try XCTUnwrap(TestEnvironment.databaseURL, "run the tests with ./scripts/test")
-        let name = "media_scratch_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = Database(configuration: try ConnectionConfiguration(url: base))
-        try admin.executeText("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        addTeardownBlock { try? admin.executeText("DROP DATABASE IF EXISTS `\(name)`") }
-        let url = base.replacingOccurrences(of: #"/media(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
-        XCTAssertNotEqual(url, base)
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = url
-        let repository = TestEnvironment.repository.path
-        let migrated = try runProcess("/bin/bash", [
-            repository + "/scripts/migrate", "--dir", repository + "/prisma-compat/host-fixture/migrations",
-            "--dir", repository + "/prisma-compat/migrations",
-        ], environment: environment)
-        XCTAssertEqual(migrated.status, 0, migrated.text)
-        return (url, Database(configuration: try ConnectionConfiguration(url: url)))
+        let scratch = try ScratchDatabase.migrated()
+        addTeardownBlock(scratch.drop)
+        return (scratch.url, scratch.database)
     }
 
     func checkSchema(_ url: String) throws -> ProcessOutput {

@@ -10,19 +10,19 @@ import Hashing
 import TestSupport
 import XCTest
 
-/// The client against a real S3 implementation: moto's server with IAM auth on, so every
-/// request's signature is checked (scripts/s3-standin up; its env file exported). Each test
-/// works under a prefix of its own in the one bucket.
+/// The client against a real S3 implementation: the run's S3 server (moto with IAM auth on,
+/// scripts/s3-server, started by scripts/test), so every request's signature is checked,
+/// presigned ones included. Each test works under a prefix of its own in the private bucket.
 final class S3ClientTests: XCTestCase {
     private var settings: (endpoint: String, keyId: String, secret: String, bucket: String)!
     private var prefix = ""
     private var scratch = ""
 
     override func setUpWithError() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let endpoint = environment["MEDIA_TEST_S3_ENDPOINT"], let keyId = environment["MEDIA_TEST_S3_ACCESS_KEY_ID"],
-              let secret = environment["MEDIA_TEST_S3_SECRET_ACCESS_KEY"], let bucket = environment["MEDIA_TEST_S3_BUCKET"] else {
-            throw XCTSkip("MEDIA_TEST_S3_ENDPOINT, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY and _BUCKET are not set (scripts/s3-standin)")
+        let server = TestOrigin.bucketSettings
+        guard let endpoint = server["MEDIA_R2_ENDPOINT"], let keyId = server["MEDIA_R2_ACCESS_KEY_ID"],
+              let secret = server["MEDIA_R2_SECRET_ACCESS_KEY"], let bucket = server["S3_PRIVATE_BUCKET"] else {
+            throw TestFailure("no S3 server: MEDIA_TEST_S3_CREDENTIALS is unset (run ./scripts/test)")
         }
         settings = (endpoint, keyId, secret, bucket)
         prefix = "t-\(UUID().uuidString.prefix(8))/"
@@ -279,14 +279,10 @@ final class S3ClientTests: XCTestCase {
         XCTAssertLessThan(elapsed, 6)
     }
 
-    /// On moto's second server, without auth: with auth on, moto answers a request without
-    /// an Authorization header with a 500. moto never checks a presigned signature; the
-    /// vector tests prove it.
-    func testPresignedGetFetchesTheObject() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["MEDIA_TEST_S3_UNAUTHENTICATED_ENDPOINT"] else {
-            throw XCTSkip("MEDIA_TEST_S3_UNAUTHENTICATED_ENDPOINT is not set (scripts/s3-standin)")
-        }
-        let s3 = client(endpoint: endpoint)
+    /// Fetched with curl, as a browser would: the server checks the query signature and the
+    /// expiry (scripts/s3-server adds that to moto); a forged or missing one is refused.
+    func testPresignedGetFetchesTheObjectAndAForgeryIsRefused() throws {
+        let s3 = client()
         let key = prefix + "photo.jpg"
         let bytes = Array("not really a photo".utf8)
         try s3.putObject(key: key, bytes: bytes, contentType: "image/jpeg")
@@ -297,6 +293,15 @@ final class S3ClientTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.text)
         XCTAssertEqual(try Fixtures.bytes(scratch + "/fetched"), bytes)
         XCTAssertTrue(result.text.lowercased().contains("content-disposition: attachment; filename=\"photo 1.jpg\""), result.text)
+
+        let unsigned = link.components(separatedBy: "?")[0]
+        let otherKey = link.replacingOccurrences(of: "photo.jpg?", with: "other.jpg?")
+        let expired = s3.presignedGetURL(key: key, expiresInSeconds: 60, at: Date().addingTimeInterval(-120),
+                                         responseContentDisposition: nil)
+        for (name, url) in [("unsigned", unsigned), ("another key", otherKey), ("expired", expired)] {
+            let refused = try runProcess("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", url])
+            XCTAssertEqual(refused.text, "403", "\(name): \(url)")
+        }
     }
 }
 

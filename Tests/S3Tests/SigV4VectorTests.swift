@@ -127,11 +127,11 @@ final class SigV4VectorTests: XCTestCase {
                        + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 
-    /// The same presigned GET from botocore (the venv scripts/s3-standin made), at the same
+    /// The same presigned GET from botocore (in the stack's venv, beside moto), at the same
     /// instant: same parameters, same signature.
     func testPresignedGetMatchesBotocore() throws {
-        guard let python = ProcessInfo.processInfo.environment["MEDIA_TEST_BOTOCORE_PYTHON"] else {
-            throw XCTSkip("MEDIA_TEST_BOTOCORE_PYTHON is not set (scripts/s3-standin)")
+        guard let python = ProcessInfo.processInfo.environment["MEDIA_TEST_PYTHON"] else {
+            throw TestFailure("MEDIA_TEST_PYTHON is not set (run ./scripts/test)")
         }
         let script = """
             import datetime, sys

@@ -19,7 +19,7 @@ public final class LocalStack: @unchecked Sendable {
         // Unix socket paths are limited to 107 bytes: keep the run directory short.
         runDirectory = "/tmp/mt-\(name.prefix(12))-\(UInt32.random(in: 0...UInt32.max))"
         httpPort = try freePort()
-        var settings = settings
+        var settings = TestOrigin.settings().merging(settings) { $1 }
         settings["MEDIA_DEBUG_ENDPOINTS"] = settings["MEDIA_DEBUG_ENDPOINTS"] ?? "1"
         settings["MEDIA_WORKERS"] = settings["MEDIA_WORKERS"] ?? "2"
         self.settings = settings
@@ -82,6 +82,16 @@ public final class LocalStack: @unchecked Sendable {
     /// What the pool wrote to stderr.
     public func log() -> String {
         (try? String(contentsOfFile: runDirectory + "/logs/media-server.log", encoding: .utf8)) ?? ""
+    }
+
+    /// Uploads one file as `user` through nginx.
+    public func upload(_ bytes: [UInt8], filename: String, as user: String,
+                       fields: [String: String] = [:]) throws -> HTTPResponseMessage {
+        var form = MultipartBody()
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) { form.field(name, value) }
+        form.file(filename: filename, bytes)
+        return try http.send(method: "POST", path: "/api/media/upload",
+                             headers: ["X-User-Id": user, "Content-Type": form.contentType], body: form.finished)
     }
 
     /// Polls `condition` every 20 ms until it holds or `seconds` pass.
@@ -149,13 +159,32 @@ public final class ChildProcess {
         if exitStatus == nil { kill(pid, signal) }
     }
 
+    private static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Waits at most `seconds` for the program to end: its exit code, nil if it still runs.
+    public func wait(timeout seconds: Double) -> Int32? {
+        if let exitStatus { return exitStatus }
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exitStatus = Self.exitCode(status)
+                return exitStatus
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
     /// Waits for the program to end; its exit code, or 128 + the signal that ended it.
     @discardableResult
     public func wait() -> Int32 {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let code = Self.exitCode(status)
         exitStatus = code
         return code
     }

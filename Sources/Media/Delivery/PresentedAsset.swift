@@ -1,3 +1,5 @@
+import Foundation
+
 /// An asset as a response shows it: the record and each variant with the URL a client
 /// fetches it from. URLs are made here, in the domain, so that every response that carries
 /// one gets it from the same delivery adapter.
@@ -32,11 +34,14 @@ public struct AssetPresenter {
         try present(asset, variants: variants.variants(ofAssets: [asset.id])[asset.id] ?? [])
     }
 
+    /// What response validators include: the URLs' generation (see `DeliveryAdapter`).
+    public func urlGeneration(at date: Date) -> String? { delivery.urlGeneration(at: date) }
+
     /// An asset whose variants are already at hand (just ingested).
     public func present(_ asset: MediaAsset, variants: [MediaVariant]) -> PresentedAsset {
         let rank = { (kind: MediaVariantKind) in MediaVariantKind.allCases.firstIndex(of: kind) ?? Int.max }
         return PresentedAsset(asset: asset, variants: variants
             .sorted { rank($0.kind) < rank($1.kind) }
-            .map { PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey)) })
+            .map { PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey, kind: $0.kind)) })
     }
 }

@@ -135,7 +135,7 @@ public struct IngestService {
                                             sizeBytes: Int64(encoded.bytes.count), storageKey: key.description,
                                             createdAt: now))
             }
-            try storage.moveFile(at: file.path, to: originalKey, contentType: kind.mimeType)
+            try storage.moveFile(at: file.path, to: originalKey, contentType: kind.mimeType, sha256: file.sha256)
             records.insert(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: .original,
                                         format: kind.format, width: asset.width, height: asset.height,
                                         sizeBytes: file.byteCount, storageKey: originalKey.description,

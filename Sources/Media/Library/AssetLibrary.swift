@@ -114,21 +114,22 @@ public struct AssetLibrary {
     /// One page of the library, newest first, and the cursor of the next page if any, with
     /// a weak validator derived from what the page contains: the query, and each asset's id
     /// and `updatedAt` (an edit, a finished ingest and a delete all change those, a new
-    /// upload changes the ids). When `currentValidator` matches, the variants are not read
+    /// upload changes the ids), and the generation of the URLs (signed ones expire). When `currentValidator` matches, the variants are not read
     /// and nothing is rendered.
     public func page(_ query: LibraryQuery, currentValidator: String? = nil) throws -> PageAnswer {
         let page = try assets.library(query)
-        let validator = Self.validator(query, page.assets, page.next)
+        let validator = Self.validator(query, page.assets, page.next, urls: presenter.urlGeneration(at: Date()))
         if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
         return .page(items: try presenter.present(page.assets), next: page.next, validator: validator)
     }
 
-    private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?) -> String {
+    private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?,
+                                  urls: String?) -> String {
         var digest = SHA256()
         // Each free-text part is length-prefixed, so no two queries spell the same text.
         let part = { (text: String?) in text.map { "\($0.utf8.count):\($0)" } ?? "-" }
         var text = "v1|\(part(query.userId))|\(query.limit)|\(part(query.after?.token))|\(part(query.type?.rawValue))|"
-        text += "\(part(query.tag))|\(part(query.titleContains))|\(part(next?.token))"
+        text += "\(part(query.tag))|\(part(query.titleContains))|\(part(next?.token))|\(part(urls))"
         for asset in assets {
             text += "|\(asset.id):\((asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down))"
         }

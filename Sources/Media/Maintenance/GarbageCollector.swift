@@ -3,8 +3,9 @@ import MariaDB
 
 /// What `media-server gc` finds and (unless it is a dry run) removes: storage objects of
 /// no live asset, temp files older than an hour, asset rows an ingest left in
-/// `pending`/`processing` when its worker died, and attachments whose owner no longer
-/// exists in the host tables.
+/// `pending`/`processing` when its worker died, writes to the origin its worker never
+/// finished (a bucket's multipart uploads), and attachments whose owner no longer exists
+/// in the host tables.
 public struct GarbageCollector {
     public struct Finding: Sendable, Equatable {
         public enum Kind: String, Sendable {
@@ -12,22 +13,25 @@ public struct GarbageCollector {
             case staleTemporaryFile = "stale-temp-file"
             case abandonedIngest = "abandoned-ingest"
             case orphanAttachments = "orphan-attachments"
+            case abandonedWrite = "abandoned-write"
         }
         public let kind: Kind
         public let subject: String
     }
 
     public let database: Database
-    public let storage: LocalOriginStorage
+    public let storage: any OriginStorage
+    public let staging: StagingArea
     public let owners: OwnersRegistry
     /// A row untouched this long in `pending`/`processing` belongs to a dead worker.
     public let abandonedAfter: TimeInterval
     public let temporaryFileAge: TimeInterval
 
-    public init(database: Database, storage: LocalOriginStorage, owners: OwnersRegistry,
+    public init(database: Database, storage: any OriginStorage, staging: StagingArea, owners: OwnersRegistry,
                 abandonedAfter: TimeInterval, temporaryFileAge: TimeInterval = 3600) {
         self.database = database
         self.storage = storage
+        self.staging = staging
         self.owners = owners
         self.abandonedAfter = abandonedAfter
         self.temporaryFileAge = temporaryFileAge
@@ -53,6 +57,11 @@ public struct GarbageCollector {
             if remove { try storage.deleteAsset(userId: userId, assetId: assetId) }
         }
 
+        for write in try storage.abandonedWrites(startedBefore: Date().addingTimeInterval(-abandonedAfter)) {
+            report(Finding(kind: .abandonedWrite, subject: write))
+            if remove { try storage.removeAbandonedWrite(write) }
+        }
+
         // Owners deleted in the host app: asked per owner type and user, in batches.
         let attachments = AttachmentRepository(database: database)
         var byTypeAndUser: [String: [(type: MediaOwnerType, ownerId: String, userId: String)]] = [:]
@@ -68,8 +77,8 @@ public struct GarbageCollector {
 
         let cutoff = Date().addingTimeInterval(-temporaryFileAge)
         let manager = FileManager.default
-        for name in (try? manager.contentsOfDirectory(atPath: storage.temporaryDirectory)) ?? [] {
-            let path = storage.temporaryDirectory + "/" + name
+        for name in (try? manager.contentsOfDirectory(atPath: staging.directory)) ?? [] {
+            let path = staging.directory + "/" + name
             guard let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                   modified < cutoff else { continue }
             report(Finding(kind: .staleTemporaryFile, subject: ".tmp/" + name))

@@ -164,6 +164,21 @@ public struct AssetRepository {
         return Set(try rows.map { try $0.get("id") })
     }
 
+    /// Each asset's original checksum and MIME type, by id (what a copied original is verified
+    /// and stored with).
+    public func originalFacts(_ ids: [String]) throws -> [String: (checksum: String?, mimeType: String)] {
+        let unique = Array(Set(ids))
+        guard !unique.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: unique.count).joined(separator: ", ")
+        var facts: [String: (checksum: String?, mimeType: String)] = [:]
+        for row in try database.query("""
+            SELECT `id`, `checksum`, `mimeType` FROM `MediaAsset` WHERE `id` IN (\(placeholders))
+            """, unique) {
+            facts[try row.get("id")] = (try row.get("checksum"), try row.get("mimeType"))
+        }
+        return facts
+    }
+
     /// Removes a row outright (an ingest that failed before the asset was ever ready).
     public func delete(id: String) throws {
         try database.execute("DELETE FROM `MediaAsset` WHERE `id` = ?", [id])

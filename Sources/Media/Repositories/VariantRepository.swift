@@ -30,4 +30,15 @@ public struct VariantRepository {
         }
         return grouped
     }
+
+    /// Variants of ready, undeleted assets after `id` in id order, a batch at a time: the
+    /// objects `storage copy` and `storage verify` walk.
+    public func storedVariants(after id: String, limit: Int) throws -> [MediaVariant] {
+        try database.query("""
+            SELECT \(MediaVariant.selection) FROM `MediaVariant`
+            WHERE `id` > ? AND `assetId` IN (
+                SELECT `id` FROM `MediaAsset` WHERE `deletedAt` IS NULL AND `status` = ?)
+            ORDER BY `id` LIMIT ?
+            """, [id, MediaStatus.ready, limit]).map(MediaVariant.init(row:))
+    }
 }

@@ -13,26 +13,17 @@ public struct LocalOriginStorage: OriginStorage {
     /// Partial uploads and objects being written; nginx refuses to serve it.
     public var temporaryDirectory: String { root + "/.tmp" }
 
-    /// Removes the staged files of a process that is gone (a worker the pool reaped);
-    /// returns their names.
-    public func removeTemporaryFiles(ofProcess pid: pid_t) -> [String] {
-        let prefix = StagedFile.namePrefix(ofProcess: pid)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory)) ?? [])
-            .filter { $0.hasPrefix(prefix) }
-        return names.filter { unlink(temporaryDirectory + "/" + $0) == 0 }
-    }
-
     public init(root: String) throws {
         self.root = root
-        try makeDirectories(root)
-        try makeDirectories(root + "/.tmp", mode: 0o700)
+        try Self.makeDirectories(root)
+        try Self.makeDirectories(root + "/.tmp", mode: 0o700)
     }
 
     public func path(of key: StorageKey) -> String { root + "/" + key.description }
 
-    public func moveFile(at source: String, to key: StorageKey, contentType: String) throws {
+    public func moveFile(at source: String, to key: StorageKey, contentType: String, sha256: String?) throws {
         let destination = path(of: key)
-        try makeDirectories((destination as NSString).deletingLastPathComponent)
+        try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError(operation: "open", path: source, errno: errno) }
         defer { close(fd) }
@@ -41,18 +32,36 @@ public struct LocalOriginStorage: OriginStorage {
         if rename(source, destination) != 0 {
             // Another file system (temp files elsewhere): copy through a temp file here.
             guard errno == EXDEV else { throw StorageError(operation: "rename", path: destination, errno: errno) }
-            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
-            try store(bytes: bytes, key: key, contentType: contentType)
+            try copyFile(at: source, to: key, contentType: contentType, sha256: sha256)
             unlink(source)
             return
         }
         DurableFile.syncFolder(of: destination)
     }
 
+    public func copyFile(at source: String, to key: StorageKey, contentType: String, sha256: String?) throws {
+        let destination = path(of: key)
+        try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
+        try DurableFile.copy(source, to: destination, through: temporaryDirectory + "/object-" + MediaID.generate())
+    }
+
     public func store(bytes: [UInt8], key: StorageKey, contentType: String) throws {
         let destination = path(of: key)
-        try makeDirectories((destination as NSString).deletingLastPathComponent)
+        try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
         try DurableFile.write(bytes, to: destination, through: temporaryDirectory + "/object-" + MediaID.generate())
+    }
+
+    public func download(_ key: StorageKey, to destination: String) throws {
+        try DurableFile.copy(path(of: key), to: destination, through: nil)
+    }
+
+    public func storedSize(of key: StorageKey) throws -> Int64? {
+        var info = stat()
+        guard stat(path(of: key), &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw StorageError(operation: "stat", path: path(of: key), errno: errno)
+        }
+        return (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : nil
     }
 
     public func deleteAsset(userId: String, assetId: String) throws {
@@ -80,7 +89,12 @@ public struct LocalOriginStorage: OriginStorage {
         return result
     }
 
-    private func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    /// Files are written whole through a temp file and renamed: nothing is left half-done.
+    public func abandonedWrites(startedBefore date: Date) throws -> [String] { [] }
+
+    public func removeAbandonedWrite(_ name: String) throws {}
+
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         var current = ""
         for component in path.split(separator: "/") {
             current += "/" + component

@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(name: "media-fuzz", dependencies: ["MediaAPI", "Media", "MariaDB", "FastCGI", "Hashing",
                                                             "Imaging", "Video", "S3"]),
         // Benchmarks only (scripts/bench): in-process timings beside their CLI baselines.
-        .executableTarget(name: "media-bench", dependencies: ["Imaging", "Media"]),
+        .executableTarget(name: "media-bench", dependencies: ["Imaging", "Media", "S3", "Video"]),
 
         .target(name: "TestSupport", dependencies: ["MariaDB", "S3"], path: "Tests/TestSupport"),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Hashing", "TestSupport"]),

@@ -10,15 +10,20 @@
 //     stage (copy and SHA-256, as from the request), layout check, ffprobe, limits,
 //     poster frame with ffmpeg, the three variants; prints the mean milliseconds, then
 //     the mean of each step on its own line ("stage+hash 40.1", …).
+//   media-bench s3-put FILE ITERATIONS KEY
+//     uploads FILE to KEY with the service's S3 client, ITERATIONS times (one PUT, or
+//     multipart above MEDIA_R2_MULTIPART_THRESHOLD), to the bucket of the MEDIA_R2_*
+//     variables; prints the mean milliseconds per upload.
 import Foundation
 import Imaging
 import Media
+import S3
 import Video
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count == 4, ["variants", "video"].contains(arguments[0]), let iterations = Int(arguments[2]),
+guard arguments.count == 4, ["variants", "video", "s3-put"].contains(arguments[0]), let iterations = Int(arguments[2]),
       iterations > 0 else {
-    FileHandle.standardError.write(Data("usage: media-bench {variants|video} FILE ITERATIONS OUTDIR\n".utf8))
+    FileHandle.standardError.write(Data("usage: media-bench {variants|video|s3-put} FILE ITERATIONS {OUTDIR|KEY}\n".utf8))
     exit(64)
 }
 let file = arguments[1], directory = arguments[3]
@@ -76,12 +81,28 @@ func ingestVideo(_ bytes: [UInt8], processor: ImageProcessor) throws {
     }
 }
 
+/// The bucket of the MEDIA_R2_* variables (as the local stack's env file has them).
+func bucketClient(_ environment: [String: String]) throws -> S3Client {
+    guard let endpoint = environment["MEDIA_R2_ENDPOINT"], let bucket = environment["MEDIA_R2_BUCKET"],
+          let keyId = environment["MEDIA_R2_ACCESS_KEY_ID"], let secret = environment["MEDIA_R2_SECRET_ACCESS_KEY"] else {
+        throw CocoaError(.userCancelled, userInfo: [NSLocalizedDescriptionKey: "MEDIA_R2_* settings are missing"])
+    }
+    var configuration = S3Configuration(endpoint: endpoint, bucket: bucket, region: environment["MEDIA_R2_REGION"] ?? "auto",
+                                        credentials: S3Credentials(accessKeyId: keyId, secretAccessKey: secret))
+    if let threshold = environment["MEDIA_R2_MULTIPART_THRESHOLD"].flatMap(Int64.init) { configuration.multipartThreshold = threshold }
+    if let partSize = environment["MEDIA_R2_PART_SIZE"].flatMap(Int64.init) { configuration.partSize = partSize }
+    return S3Client(configuration: configuration)
+}
+
 do {
     // The pool's workers run libvips with one thread each; so does this.
     try Vips.initialize(concurrency: 1)
     let processor = ImageProcessor(maxPixels: 100_000_000)
     let run: () throws -> Void
-    if arguments[0] == "video" {
+    if arguments[0] == "s3-put" {
+        let client = try bucketClient(ProcessInfo.processInfo.environment)
+        run = { try client.putObject(key: directory, fileAt: file, contentType: "application/octet-stream", sha256Hex: nil) }
+    } else if arguments[0] == "video" {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         run = { try ingestVideo(bytes, processor: processor) }
     } else {

@@ -145,6 +145,10 @@ struct ServiceConfiguration: Sendable {
         }
         delivery = reader.value("MEDIA_DELIVERY", default: .public) { Delivery(rawValue: $0) }
         signedURLTTLSeconds = max(1, reader.duration("MEDIA_SIGNED_URL_TTL", default: 3_600_000) / 1000)
+        // The TTL plus a quarter (the window) must stay within S3's 7-day presigned limit.
+        if signedURLTTLSeconds > 5 * 86_400 {
+            reader.problems.append("MEDIA_SIGNED_URL_TTL: at most 5 days (presigned URLs live at most 7)")
+        }
         signingSecret = environment["MEDIA_SIGNING_SECRET"] ?? ""
         if delivery == .signed && origin == .local {
             let allowed = signingSecret.utf8.allSatisfy { byte in

@@ -88,12 +88,17 @@ final class DeliveryTests: XCTestCase {
             XCTAssertEqual(try stack.fetch(url).status, refusedStatus, "\(name): \(url)")
         }
 
-        // After its expiry the same URL is refused.
+        // After its expiry the same URL is refused, and the library page's validator has
+        // moved on: a revalidated page never holds expired URLs.
+        let page = try stack.http.get("/api/media?limit=100", headers: ["X-User-Id": "u-alice"])
+        let validator = try XCTUnwrap(page.header("ETag"))
         let expires = try XCTUnwrap(expiry(of: preview), preview)
         let wait = expires - Date().timeIntervalSince1970 + 1.2
         XCTAssertLessThanOrEqual(wait, 4.5, "valid for the TTL plus at most a window")
         if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
         XCTAssertEqual(try stack.fetch(preview).status, expiredStatus, preview)
+        XCTAssertEqual(try stack.http.get("/api/media?limit=100", headers: ["X-User-Id": "u-alice", "If-None-Match": validator])
+            .status, 200, "a new window, new URLs: no 304")
         // And a fresh response has a fresh URL that works.
         let fresh = try variantURLs(stack.http.get("/api/media/\(id)", headers: ["X-User-Id": "u-alice"]).json())
         XCTAssertNotEqual(fresh["preview"], preview)

@@ -254,21 +254,10 @@ final class S3ClientTests: XCTestCase {
     /// A server that takes the connection and never answers: each attempt ends after
     /// timeoutSeconds without progress.
     func testSilentServerTimesOutAndIsUnavailable() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        XCTAssertTrue(bound)
+        let listener = try loopbackListener()
+        defer { close(listener.descriptor) }
         // Never accepted: the kernel completes the handshake, nobody reads or answers.
-        let s3 = client(endpoint: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", timeoutSeconds: 1, maxAttempts: 2,
-                        backoffSeconds: 0.1)
+        let s3 = client(endpoint: "http://127.0.0.1:\(listener.port)", timeoutSeconds: 1, maxAttempts: 2, backoffSeconds: 0.1)
         let started = Date()
         XCTAssertThrowsError(try s3.headObject(key: "x")) {
             guard case S3Error.unavailable(let message) = $0 else { return XCTFail("\($0)") }

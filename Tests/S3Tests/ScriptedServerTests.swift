@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 @testable import S3
+import TestSupport
 import XCTest
 
 /// The client against a loopback server that plays a script of answers moto never gives:
@@ -102,22 +103,9 @@ private final class ScriptedServer: @unchecked Sendable {
     var bodies: [String] { lock.withLock { received.map(\.body) } }
 
     init(_ answers: [Answer]) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        guard listening else {
-            close(listener)
-            throw S3Error.localFile("cannot listen on loopback")
-        }
+        let (listener, port) = try loopbackListener()
         self.listener = listener
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         Thread { [self] in
             for answer in answers {
                 let connection = accept(listener, nil, nil)

@@ -23,7 +23,12 @@ public final class LocalStack: @unchecked Sendable {
         settings["MEDIA_DEBUG_ENDPOINTS"] = settings["MEDIA_DEBUG_ENDPOINTS"] ?? "1"
         settings["MEDIA_WORKERS"] = settings["MEDIA_WORKERS"] ?? "2"
         self.settings = settings
-        try stack(["env", "pool-up"] + (nginx ? ["nginx-up"] : []))
+        do {
+            try stack(["env", "pool-up"] + (nginx ? ["nginx-up"] : []))
+        } catch {
+            stop()  // a pool that came up before nginx failed must not outlive the test
+            throw error
+        }
     }
 
     /// Runs `scripts/stack` subcommands with this stack's environment.
@@ -108,20 +113,28 @@ public final class LocalStack: @unchecked Sendable {
 
 /// A free TCP port on loopback (bind to 0, read it back, release it).
 public func freePort() throws -> UInt16 {
+    let listener = try loopbackListener()
+    close(listener.descriptor)
+    return listener.port
+}
+
+/// A socket listening on 127.0.0.1 at a port the kernel picked; the caller closes it.
+public func loopbackListener() throws -> (descriptor: Int32, port: UInt16) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
+    let listening = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
         }
     }
-    guard bound == 0 else { throw TestFailure("no free port") }
-    return UInt16(bigEndian: address.sin_port)
+    guard fd >= 0, listening else {
+        if fd >= 0 { close(fd) }
+        throw TestFailure("cannot listen on loopback")
+    }
+    return (fd, UInt16(bigEndian: address.sin_port))
 }
 
 public struct ProcessOutput: Sendable {

@@ -114,8 +114,8 @@ public struct AssetLibrary {
     /// One page of the library, newest first, and the cursor of the next page if any, with
     /// a weak validator derived from what the page contains: the query, and each asset's id
     /// and `updatedAt` (an edit, a finished ingest and a delete all change those, a new
-    /// upload changes the ids), and the generation of the URLs (signed ones expire). When `currentValidator` matches, the variants are not read
-    /// and nothing is rendered.
+    /// upload changes the ids), and the generation of the URLs (signed ones expire). When
+    /// `currentValidator` matches, the variants are not read and nothing is rendered.
     public func page(_ query: LibraryQuery, currentValidator: String? = nil) throws -> PageAnswer {
         let page = try assets.library(query)
         let validator = Self.validator(query, page.assets, page.next, urls: presenter.urlGeneration(at: Date()))

@@ -6,7 +6,7 @@ import Hashing
 
 /// A file to upload, open once: its size is taken at the start, and each part is read
 /// whole at its offset, so a file that shrinks meanwhile is an error, not a short object.
-final class LocalFile {
+final class LocalFile: @unchecked Sendable {  // immutable; pread needs no lock
     let path: String
     let size: Int64
     private let descriptor: Int32

@@ -208,21 +208,7 @@ public final class S3Client: Sendable {
         let created = try perform(Operation(method: "POST", key: key, query: [("uploads", "")], headers: headers))
         let uploadId = try decoded("InitiateMultipartUploadResult") { try S3Responses.uploadId(created.body) }
         do {
-            var parts: [(number: Int, eTag: String)] = []
-            var offset: Int64 = 0
-            while offset < file.size {
-                let number = parts.count + 1
-                let data = try file.read(offset: offset, count: Int(min(partSize, file.size - offset)))
-                let answer = try perform(Operation(
-                    method: "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                    payloadHash: SHA256.hex(data), body: .bytes(data)))
-                guard let eTag = answer.header("ETag") else {
-                    throw S3Error.rejected(status: answer.status, code: "InvalidResponse",
-                                           message: "part \(number) of \(key) was answered without an ETag")
-                }
-                parts.append((number, eTag))
-                offset += Int64(data.count)
-            }
+            let parts = try uploadParts(key: key, uploadId: uploadId, file: file, partSize: partSize)
             let body = Array(("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(xmlEscaped($0.eTag))</ETag></Part>" }.joined()
                 + "</CompleteMultipartUpload>").utf8)
@@ -239,6 +225,46 @@ public final class S3Client: Sendable {
             }
             throw error
         }
+    }
+
+    /// The parts of one upload, `partConcurrency` at a time (memory: that many parts), each
+    /// read at its own offset; the first failure stops the others. Their ETags in order.
+    private func uploadParts(key: String, uploadId: String, file: LocalFile,
+                             partSize: Int64) throws -> [(number: Int, eTag: String)] {
+        let count = Int((file.size + partSize - 1) / partSize)
+        let lanes = max(1, min(configuration.partConcurrency, count))
+        let results = PartResults(count: count)
+        let uploadLane: @Sendable (Int) -> Void = { lane in
+            var index = lane
+            while index < count, !results.failed {
+                do {
+                    let offset = Int64(index) * partSize
+                    let data = try file.read(offset: offset, count: Int(min(partSize, file.size - offset)))
+                    let answer = try self.perform(Operation(
+                        method: "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadId)],
+                        payloadHash: SHA256.hex(data), body: .bytes(data)))
+                    guard let eTag = answer.header("ETag") else {
+                        throw S3Error.rejected(status: answer.status, code: "InvalidResponse",
+                                               message: "part \(index + 1) of \(key) was answered without an ETag")
+                    }
+                    results.record(eTag, at: index)
+                } catch {
+                    results.fail(error)
+                }
+                index += lanes
+            }
+        }
+        let others = DispatchGroup()
+        for lane in 1..<lanes {
+            others.enter()
+            Thread.detachNewThread {
+                uploadLane(lane)
+                others.leave()
+            }
+        }
+        uploadLane(0)
+        others.wait()
+        return try results.parts()
     }
 
     // MARK: Exchanges
@@ -514,4 +540,29 @@ private final class ExchangeBox: @unchecked Sendable {
 private func xmlEscaped(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// What the lanes of one multipart upload share: each part's ETag, and the first failure.
+private final class PartResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var eTags: [String?]
+    private var failure: Error?
+
+    init(count: Int) { eTags = Array(repeating: nil, count: count) }
+
+    var failed: Bool { lock.withLock { failure != nil } }
+
+    func record(_ eTag: String, at index: Int) { lock.withLock { eTags[index] = eTag } }
+
+    func fail(_ error: Error) { lock.withLock { if failure == nil { failure = error } } }
+
+    func parts() throws -> [(number: Int, eTag: String)] {
+        try lock.withLock {
+            if let failure { throw failure }
+            return try eTags.enumerated().map { index, eTag in
+                guard let eTag else { throw S3Error.localFile("part \(index + 1) was never uploaded") }
+                return (index + 1, eTag)
+            }
+        }
+    }
 }

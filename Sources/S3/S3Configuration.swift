@@ -35,6 +35,8 @@ public struct S3Configuration: Sendable {
     public var multipartThreshold: Int64
     /// Multipart part size: S3 refuses parts below 5 MiB (except the last).
     public var partSize: Int64
+    /// Parts of one upload in flight at once; memory is about this many parts.
+    public var partConcurrency: Int
 
     public static let minimumPartSize: Int64 = 5 << 20
     /// S3 allows at most 10,000 parts per upload.
@@ -43,7 +45,8 @@ public struct S3Configuration: Sendable {
 
     public init(endpoint: String, bucket: String, region: String, credentials: S3Credentials,
                 addressing: S3Addressing = .path, timeoutSeconds: Double = 30, maxAttempts: Int = 4,
-                backoffSeconds: Double = 0.2, multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20) {
+                backoffSeconds: Double = 0.2, multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20,
+                partConcurrency: Int = 4) {
         self.endpoint = endpoint
         self.bucket = bucket
         self.region = region
@@ -54,6 +57,7 @@ public struct S3Configuration: Sendable {
         self.backoffSeconds = backoffSeconds
         self.multipartThreshold = multipartThreshold
         self.partSize = partSize
+        self.partConcurrency = partConcurrency
     }
 }
 

@@ -91,6 +91,7 @@ func bucketClient(_ environment: [String: String]) throws -> S3Client {
                                         credentials: S3Credentials(accessKeyId: keyId, secretAccessKey: secret))
     if let threshold = environment["MEDIA_R2_MULTIPART_THRESHOLD"].flatMap(Int64.init) { configuration.multipartThreshold = threshold }
     if let partSize = environment["MEDIA_R2_PART_SIZE"].flatMap(Int64.init) { configuration.partSize = partSize }
+    if let lanes = environment["MEDIA_R2_PART_CONCURRENCY"].flatMap(Int.init) { configuration.partConcurrency = lanes }
     return S3Client(configuration: configuration)
 }
 

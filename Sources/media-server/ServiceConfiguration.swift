@@ -77,7 +77,8 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_R2_MAX_ATTEMPTS", "4", "tries per S3 request on 5xx, SlowDown, timeouts and connection failures"),
         ("MEDIA_R2_BACKOFF", "200ms", "first retry delay, doubled each retry (with jitter)"),
         ("MEDIA_R2_MULTIPART_THRESHOLD", "64m", "files larger than this are uploaded in parts (multipart upload)"),
-        ("MEDIA_R2_PART_SIZE", "16m", "size of one part (at least 5m); memory per upload stays about one part"),
+        ("MEDIA_R2_PART_SIZE", "16m", "size of one part (at least 5m)"),
+        ("MEDIA_R2_PART_CONCURRENCY", "4", "parts of one upload sent at once; memory per upload is about this many parts"),
         ("MEDIA_DELIVERY", "public", "public (MEDIA_BASE_URL + key) or signed (expiring URLs: nginx secure_link for local, presigned GET for r2)"),
         ("MEDIA_SIGNED_URL_TTL", "1h", "how long a signed URL stays valid (expiry is rounded up to a quarter of it, so URLs repeat)"),
         ("MEDIA_SIGNING_SECRET", "(required with local signed delivery)", "nginx secure_link secret: at least 16 of A-Z a-z 0-9 - _ (the same string in nginx's media-delivery.conf)"),
@@ -275,6 +276,7 @@ extension ServiceConfiguration {
         let backoff = reader.duration("MEDIA_R2_BACKOFF", default: 200)
         let threshold = reader.byteCount("MEDIA_R2_MULTIPART_THRESHOLD", default: 64 << 20)
         let partSize = reader.byteCount("MEDIA_R2_PART_SIZE", default: 16 << 20)
+        let partConcurrency = reader.integer("MEDIA_R2_PART_CONCURRENCY", default: 4, range: 1...32) ?? 4
         // S3 refuses parts below 5 MiB (but the last) and more than 10,000 parts.
         if partSize < 5 << 20 || partSize > 5 << 30 {
             reader.problems.append("MEDIA_R2_PART_SIZE=\(environment["MEDIA_R2_PART_SIZE"] ?? ""): between 5m and 5g")
@@ -284,7 +286,8 @@ extension ServiceConfiguration {
             endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, bucket: bucket,
             region: region, credentials: S3Credentials(accessKeyId: keyId, secretAccessKey: secret),
             addressing: addressing, timeoutSeconds: Double(max(timeout, 100)) / 1000, maxAttempts: attempts,
-            backoffSeconds: Double(backoff) / 1000, multipartThreshold: max(threshold, partSize), partSize: partSize)
+            backoffSeconds: Double(backoff) / 1000, multipartThreshold: max(threshold, partSize), partSize: partSize,
+            partConcurrency: partConcurrency)
     }
 }
 

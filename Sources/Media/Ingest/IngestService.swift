@@ -124,18 +124,21 @@ public struct IngestService {
             }
 
             var records: [MediaVariant] = []
+            var writes: [@Sendable () throws -> Void] = []
             let stem = (slug as NSString).deletingPathExtension
             for (variantKind, encoded) in made {
                 let key = StorageKey(userId: request.userId, assetId: assetId, kind: variantKind,
                                      filename: stem + "." + encoded.format.fileExtension)
-                try storage.store(bytes: encoded.bytes, key: key, contentType: encoded.format.mimeType)
+                writes.append { [storage] in try storage.store(bytes: encoded.bytes, key: key, contentType: encoded.format.mimeType) }
                 records.append(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: variantKind,
                                             format: encoded.format.rawValue,
                                             width: encoded.width, height: encoded.height,
                                             sizeBytes: Int64(encoded.bytes.count), storageKey: key.description,
                                             createdAt: now))
             }
-            try storage.moveFile(at: file.path, to: originalKey, contentType: kind.mimeType, sha256: file.sha256)
+            let (path, sha256, mimeType) = (file.path, file.sha256, kind.mimeType)
+            writes.append { [storage] in try storage.moveFile(at: path, to: originalKey, contentType: mimeType, sha256: sha256) }
+            try Self.storeAtOnce(writes)
             records.insert(MediaVariant(id: MediaID.generate(), assetId: assetId, kind: .original,
                                         format: kind.format, width: asset.width, height: asset.height,
                                         sizeBytes: file.byteCount, storageKey: originalKey.description,
@@ -155,6 +158,17 @@ public struct IngestService {
             abandon(asset, because: error)
             throw error
         }
+    }
+
+    /// Every object of one asset written at once: a bucket answers each PUT after a round
+    /// trip, and the original (the largest) need not wait for the variants. The first
+    /// error wins; `abandon` then removes whatever was stored.
+    private static func storeAtOnce(_ writes: [@Sendable () throws -> Void]) throws {
+        let results = ConcurrentResults<Void>(count: writes.count)
+        DispatchQueue.concurrentPerform(iterations: writes.count) { index in
+            results.set(index, Result { try writes[index]() })
+        }
+        _ = try results.values()
     }
 
     /// Runs a libvips step, turning its errors into the client-facing kind.

@@ -9,11 +9,13 @@ import XCTest
 /// The client against a loopback server that plays a script of answers moto never gives:
 /// throttling, a 200 that is an error, a failing CompleteMultipartUpload.
 final class ScriptedServerTests: XCTestCase {
+    /// One part at a time: the script answers requests in the order they arrive.
     private func client(_ server: ScriptedServer, maxAttempts: Int = 4) -> S3Client {
         S3Client(configuration: S3Configuration(
             endpoint: "http://127.0.0.1:\(server.port)", bucket: "b", region: "auto",
             credentials: S3Credentials(accessKeyId: "key", secretAccessKey: "secret"), timeoutSeconds: 5,
-            maxAttempts: maxAttempts, backoffSeconds: 0.05, multipartThreshold: 5 << 20, partSize: 5 << 20))
+            maxAttempts: maxAttempts, backoffSeconds: 0.05, multipartThreshold: 5 << 20, partSize: 5 << 20,
+            partConcurrency: 1))
     }
 
     private func sixMiBFile() throws -> String {

@@ -119,6 +119,12 @@ class Files:
                         "-font", "DejaVu-Sans", "-pointsize", "64", "-annotate", "0", label, self.path(name)], check=True)
         return self.path(name)
 
+    def video(self, name="night-drive.mp4"):
+        """A one-second H.264 MP4 (ffmpeg's test pattern)."""
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10",
+                        "-t", "1", "-pix_fmt", "yuv420p", self.path(name)], check=True)
+        return self.path(name)
+
     def write(self, name, content):
         with open(self.path(name), "wb") as output:
             output.write(content)
@@ -198,7 +204,9 @@ def api(playwright_driver, stack, user, recorder):
 
         def upload(self, file_path, title=None, tags=None):
             with open(file_path, "rb") as source:
-                form = {"file": {"name": os.path.basename(file_path), "mimeType": "image/jpeg", "buffer": source.read()}}
+                # The service sniffs the type from the bytes: the part's own type does not matter.
+                form = {"file": {"name": os.path.basename(file_path), "mimeType": "application/octet-stream",
+                                 "buffer": source.read()}}
             if title:
                 form["title"] = title
             if tags:

@@ -192,6 +192,7 @@ def test_attach_from_the_library_then_reorder_by_drag_and_keyboard_set_the_cover
 
 def test_the_library_loads_the_next_pages_by_cursor_as_it_scrolls_and_filters(
         host_page, api, user, files, recorder, save_screenshot):
+    video = api.upload(files.video(), title="Night drive")
     for number in range(1, 31):
         api.upload(files.card(f"card-{number}.jpg", str(number), number * 12), title=f"Card {number}",
                    tags=["night"] if number % 3 == 0 else ["day"])
@@ -202,20 +203,20 @@ def test_the_library_loads_the_next_pages_by_cursor_as_it_scrolls_and_filters(
     expect(tiles.first).to_be_visible()
     page.wait_for_load_state("networkidle")
     first_load = tiles.count()
-    assert 12 <= first_load < 30, first_load
+    assert 12 <= first_load < 31, first_load
     expect(library.locator("[part=summary]")).to_have_text(f"{first_load} items, more below")
 
     scroller = library.locator("[part=scroller]")
     for _ in range(20):
-        if tiles.count() == 30:
+        if tiles.count() == 31:
             break
         scroller.hover()
         page.mouse.wheel(0, 1500)
         page.wait_for_timeout(150)
-    expect(tiles).to_have_count(30)
-    expect(library.locator("[part=summary]")).to_have_text("30 items")
-    captions = tiles.evaluate_all("items => items.map(item => item.textContent)")
-    assert captions == [f"Card {number}" for number in range(30, 0, -1)], "newest first, each once"
+    expect(tiles).to_have_count(31)
+    expect(library.locator("[part=summary]")).to_have_text("31 items")
+    names = tiles.evaluate_all("items => items.map(item => item.getAttribute('aria-label'))")
+    assert names == [f"Card {number}" for number in range(30, 0, -1)] + ["Night drive (video)"], "newest first, each once"
     cursors = [response.url for response in recorder.responses if "cursor=" in response.url]
     assert len(cursors) >= 2, "the pages after the first come by cursor"
 
@@ -236,6 +237,13 @@ def test_the_library_loads_the_next_pages_by_cursor_as_it_scrolls_and_filters(
     expect(tiles).to_have_count(1)
     library.get_by_label("Type").select_option("video")
     expect(library.locator("[part=summary]")).to_have_text("No media found.")
+    library.get_by_label("Title").fill("")
+    expect(tiles).to_have_count(1)
+    # A video shows its poster (the thumbnail is made from it), marked as a video.
+    expect(tiles.first.locator(".badge")).to_have_text("Video")
+    thumbnail = {variant["kind"]: variant["url"] for variant in video["variants"]}["thumbnail"]
+    assert tiles.first.locator("img").get_attribute("src") == thumbnail
+    assert tiles.first.locator("img").evaluate("image => image.complete && image.naturalWidth > 0")
     save_screenshot(library, "media-library-filtered")
 
 

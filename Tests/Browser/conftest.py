@@ -7,6 +7,7 @@ browser's and the test's own requests alike).
 import json
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -72,6 +73,28 @@ def stack():
     running = Stack(STACK_SETTINGS).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_stack(stack):
+    """A stack whose generations go to scripts/openai-standin (the OpenAI images wire
+    format, on loopback): a prompt's first word picks what the provider does, e.g.
+    `slow 2 …` answers after 2 s, `policy …` refuses it as a content-policy violation."""
+    port, key = free_port(), "sk-browser-" + secrets.token_hex(8)
+    standin = subprocess.Popen(["/usr/bin/python3", os.path.join(REPO, "scripts", "openai-standin"),
+                                "--port", str(port), "--api-key", key],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        if not standin.stdout.readline().startswith("listening on"):
+            raise RuntimeError("scripts/openai-standin did not start")
+        running = Stack({**STACK_SETTINGS, "MEDIA_GENERATION_PROVIDER": "openai",
+                         "MEDIA_OPENAI_BASE_URL": f"http://127.0.0.1:{port}", "MEDIA_OPENAI_API_KEY": key,
+                         "MEDIA_OPENAI_MODEL": "gpt-image-1"}).start()
+        yield running
+        running.stop()
+    finally:
+        standin.terminate()
+        standin.wait()
 
 
 def database(sql):
@@ -248,10 +271,10 @@ HOST_PAGE = """<!doctype html>
 
 @pytest.fixture
 def host_page(page, stack):
-    """Opens a page of the host app on the stack's origin with the widgets in `body`: what
-    a host app does (the widgets' modules and every API call go through the stack's nginx)."""
-    def open_with(body):
-        url = f"{stack.base_url}/host-{random.randrange(1 << 32):08x}.html"
+    """Opens a page of the host app on a stack's origin with the widgets in `body`: what a
+    host app does (the widgets' modules and every API call go through that stack's nginx)."""
+    def open_with(body, on=stack):
+        url = f"{on.base_url}/host-{random.randrange(1 << 32):08x}.html"
         page.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8",
                                                     body=HOST_PAGE.format(body=body)))
         page.goto(url)

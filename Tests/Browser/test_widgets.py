@@ -67,6 +67,30 @@ def test_a_jpeg_upload_shows_its_progress_up_to_100_percent_and_the_asset_appear
     save_screenshot(page.locator("media-upload"), "media-upload")
 
 
+def test_a_file_dropped_on_the_drop_zone_is_uploaded(host_page, user):
+    page = host_page(widgets(user, '<media-upload dev-user="{user}"></media-upload>'))
+    record_events(page, "media-uploaded")
+    # What a drop from the desktop delivers: a DataTransfer holding a file (a PNG drawn here).
+    transfer = page.evaluate_handle("""async () => {
+        const canvas = Object.assign(document.createElement('canvas'), { width: 96, height: 64 });
+        const context = canvas.getContext('2d');
+        context.fillStyle = '#2a9d8f';
+        context.fillRect(0, 0, 96, 64);
+        const png = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([png], 'dropped.png', { type: 'image/png' }));
+        return transfer;
+    }""")
+    zone = page.locator("media-upload [part=dropzone]")
+    zone.dispatch_event("dragenter", {"dataTransfer": transfer})
+    expect(zone).to_have_class(re.compile(r"\bover\b"))
+    zone.dispatch_event("drop", {"dataTransfer": transfer})
+    expect(zone).not_to_have_class(re.compile(r"\bover\b"))
+    expect(page.locator("media-upload li")).to_have_attribute("data-state", "done")
+    (uploaded,) = events(page, "media-uploaded")
+    assert (uploaded["file"], uploaded["asset"]["mimeType"], uploaded["asset"]["width"]) == ("dropped.png", "image/png", 96)
+
+
 def test_refused_files_show_the_server_s_reason_each(host_page, user, files, recorder, save_screenshot):
     page = host_page(widgets(user, '<media-upload dev-user="{user}"></media-upload>'))
     record_events(page, "media-upload-error")
@@ -128,6 +152,36 @@ def test_a_generation_is_followed_until_its_image_appears(host_page, user, save_
     expect(page.locator(f'media-library li[data-asset-id="{generated["asset"]["id"]}"]')).to_be_visible()
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
     save_screenshot(page.locator("media-generate"), "media-generate")
+
+
+def test_a_generation_shows_the_running_state_and_a_provider_s_refusal(host_page, openai_stack, user,
+                                                                      save_screenshot):
+    page = host_page(widgets(user, '<media-generate dev-user="{user}" size="256x256"></media-generate>'),
+                     on=openai_stack)
+    record_events(page, "media-job", "media-generate-failed")
+    prompt, state = page.get_by_label("Prompt", exact=True), page.locator("media-generate .state")
+    button = page.get_by_role("button", name="Generate")
+
+    prompt.fill("slow 2 a harbour in the rain")  # the stand-in answers after 2 s
+    button.click()
+    expect(state).to_have_attribute("data-status", "running")
+    expect(state).to_have_text("Generating…")
+    expect(button).to_be_disabled()
+    expect(state).to_have_attribute("data-status", "succeeded", timeout=30_000)
+
+    prompt.fill("policy a harbour in the rain")  # refused by the provider's content policy
+    button.click()
+    expect(state).to_have_attribute("data-status", "failed", timeout=30_000)
+    (failed,) = events(page, "media-generate-failed")
+    reason = failed["job"]["error"]
+    assert failed["job"]["status"] == "failed" and reason
+    expect(state).to_have_text(f"Failed: {reason}")
+    expect(page.locator("media-generate [role=alert]")).to_have_text(f"The generation failed: {reason}")
+    expect(page.locator("media-generate .result")).to_be_empty()
+    states = [detail["job"]["status"] for detail in events(page, "media-job")]
+    assert states[:3] == ["queued", "running", "succeeded"] and states[3] == "queued" and states[-1] == "failed", states
+    expect(button).to_be_enabled()
+    save_screenshot(page.locator("media-generate"), "media-generate-failed")
 
 
 def test_attach_from_the_library_then_reorder_by_drag_and_keyboard_set_the_cover_and_detach(

@@ -22,8 +22,9 @@ from referencing.jsonschema import DRAFT202012
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = "urn:media-openapi"
-# What nginx/media.conf sends to the service; any other path is the host app's.
+# A `%` that starts no escape: nginx refuses the request line itself.
 INVALID_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What nginx/media.conf sends to the service; any other path is the host app's.
 SERVICE_PATH = re.compile(r"^/api/media(/|$)|^/api/owners/[^/]+(/[^/]+)?/media(/|$)")
 
 
@@ -52,11 +53,20 @@ class Contract:
             self.templates.append((template, segments, item))
         self.validators = {}
 
+    def lookup(self, location):
+        return self.registry.resolver(BASE).lookup(BASE + location).contents
+
     def resolve(self, node):
         """Follows a `$ref` to a component (responses, headers), as often as needed."""
         while "$ref" in node:
-            node = self.registry.resolver(BASE).lookup(BASE + node["$ref"]).contents
+            node = self.lookup(node["$ref"])
         return node
+
+    def located(self, location):
+        """The pointer of what `location` holds, through `$ref`s (a shared response)."""
+        while "$ref" in (node := self.lookup(location)):
+            location = node["$ref"]
+        return location
 
     def match(self, path):
         """(template, path item) for a request path; None when no template matches."""
@@ -108,8 +118,8 @@ class Contract:
             if not found and "allow" not in headers:
                 found.append("405 without an Allow header")
             return found
-        if status == 400 and error_code(body) == "bad_request" and "400" not in item[operation_method]["responses"]:
-            return []  # the path's percent-encoding: any operation
+        if status == 400 and error_code(body) == "bad_request":
+            return []  # the path's percent-encoding: any operation (the router refuses it first)
         return self.operation_problems(template, operation_method, status, headers, body,
                                        skip_body=method.upper() == "HEAD")
 
@@ -156,14 +166,6 @@ class Contract:
             location += pointer("content", media_type, "schema")[1:]
             problems += [f"{where}: {p}" for p in self.schema_problems(location, value)]
         return problems
-
-    def located(self, location):
-        """The pointer of what `location` holds, through `$ref`s (a shared response)."""
-        node = self.registry.resolver(BASE).lookup(BASE + location).contents
-        while "$ref" in node:
-            location = node["$ref"]
-            node = self.registry.resolver(BASE).lookup(BASE + location).contents
-        return location
 
 
 NOT_JSON = object()

@@ -84,6 +84,7 @@ def test_the_rules_beyond_the_operations():
     assert problems("POST", "/api/media/jobs", 405, {**JSON, "allow": "GET"}, error("method_not_allowed")) == []
     assert "without an Allow header" in problems("POST", "/api/media/jobs", 405, JSON, error("method_not_allowed"))[0]
     assert problems("GET", "/api/media/%ff", 400, JSON, error("bad_request")) == []
+    assert problems("PATCH", "/api/media/%ff", 400, JSON, error("bad_request")) == []
     assert problems("GET", "/api/media/%ZZ", 400, {"content-type": "text/html"}, b"<html>") == []
     assert "not a path of the service" in problems("GET", "/api/other", 200, JSON, {})[0]
 

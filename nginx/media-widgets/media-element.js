@@ -83,12 +83,17 @@ export function assetLabel(asset) {
   return asset.title || (asset.type === 'video' ? 'Untitled video' : 'Untitled image');
 }
 
-/** A thumbnail image of an asset (URLs are opaque: used exactly as the API gave them). */
-export function thumbnail(asset) {
+/**
+ * A thumbnail image of an asset (URLs are opaque: used exactly as the API gave them). One
+ * that does not load (a signed URL that expired, a file gone) becomes a plain tile.
+ */
+export function thumbnail(asset, className = 'thumb') {
+  const placeholder = () => h('div', { class: className, role: 'img', 'aria-label': assetLabel(asset), part: 'thumbnail' });
   const url = thumbnailURL(asset);
-  return url
-    ? h('img', { class: 'thumb', src: url, alt: assetLabel(asset), loading: 'lazy', decoding: 'async', part: 'thumbnail' })
-    : h('div', { class: 'thumb', role: 'img', 'aria-label': assetLabel(asset), part: 'thumbnail' });
+  if (!url) return placeholder();
+  const image = h('img', { class: className, src: url, alt: assetLabel(asset), loading: 'lazy', decoding: 'async',
+    part: 'thumbnail', onerror: () => image.replaceWith(placeholder()) });
+  return image;
 }
 
 /**

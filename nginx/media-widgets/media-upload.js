@@ -119,7 +119,7 @@ class MediaUpload extends MediaElement {
       const { attachment = null, ...asset } = body;
       row.dataset.state = 'done';
       row.dataset.assetId = asset.id;
-      row.querySelector('.preview').replaceWith(Object.assign(thumbnail(asset), { className: 'preview thumb' }));
+      row.querySelector('.preview').replaceWith(thumbnail(asset, 'preview thumb'));
       message.className = 'message success';
       message.textContent = 'Uploaded';
       this.announce(`${file.name} uploaded.`);

@@ -46,6 +46,20 @@ public struct Router {
         }
     }
 
+    /// Every route as registered (`GET /api/media/:id`), methods sorted within a path: what
+    /// the contract test compares with openapi.yaml.
+    public var registeredRoutes: [(method: String, path: String)] {
+        routes.flatMap { route in
+            let path = "/" + route.pattern.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): ":" + name
+                }
+            }.joined(separator: "/")
+            return route.endpoints.keys.sorted().map { (method: $0, path: path) }
+        }
+    }
+
     public enum Match {
         case found(Endpoint, parameters: [String: String])
         case methodNotAllowed([String])

@@ -66,7 +66,9 @@ public struct HTTPClient: Sendable {
             if got <= 0 { break }
             response.append(contentsOf: buffer[0..<got])
         }
-        return try HTTPClient.parse(response)
+        let message = try HTTPClient.parse(response)
+        ResponseLog.record(request: request, response: message)
+        return message
     }
 
     static func parse(_ bytes: [UInt8]) throws -> HTTPResponseMessage {
@@ -99,6 +101,36 @@ public struct HTTPClient: Sendable {
             index = start + size + 2
         }
         return output
+    }
+}
+
+/// When MEDIA_TEST_RESPONSE_LOG names a file, every API response (`/api/…`) a test
+/// receives is appended to it as one JSON line: scripts/test validates them all against
+/// the contract (Tests/Contract/check_recorded_responses.py).
+enum ResponseLog {
+    static let path: String? = ProcessInfo.processInfo.environment["MEDIA_TEST_RESPONSE_LOG"].flatMap { $0.isEmpty ? nil : $0 }
+    static let lock = NSLock()
+
+    static func record(request: [UInt8], response: HTTPResponseMessage) {
+        guard let path else { return }
+        let lineEnd = request.firstRange(of: [13, 10])?.lowerBound ?? request.endIndex
+        let requestLine = String(decoding: request[..<lineEnd], as: UTF8.self).split(separator: " ")
+        guard requestLine.count >= 2, requestLine[1].hasPrefix("/api/") else { return }
+        var entry: [String: Any] = ["method": String(requestLine[0]), "target": String(requestLine[1]),
+                                    "status": response.status, "headers": response.headers]
+        if let text = String(validating: response.body, as: UTF8.self) {
+            entry["body"] = text
+        } else {
+            entry["bodyBase64"] = Data(response.body).base64EncodedString()
+        }
+        guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
+        line.append(10)
+        lock.lock()
+        defer { lock.unlock() }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        try? writeAll(fd, Array(line))
     }
 }
 

@@ -157,20 +157,9 @@ public struct StorageCopy {
     }
 
     static func sha256(ofFile path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageError(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
         var digest = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(operation: "read", path: path, errno: errno)
-            }
-            if count == 0 { return digest.finalizeHex() }
-            buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
+        try DurableFile.readChunks(of: path) { digest.update($0) }
+        return digest.finalizeHex()
     }
 }
 

@@ -34,29 +34,21 @@ enum DurableFile {
     /// never sits in memory), through `temporary` and a rename when given; without one,
     /// `destination` is the caller's own temp file. On failure nothing is left at the target.
     static func copy(_ source: String, to destination: String, through temporary: String?) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw StorageError(operation: "open", path: source, errno: errno) }
-        defer { close(input) }
         let target = temporary ?? destination
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (temporary == nil ? O_TRUNC : O_EXCL)
         let output = open(target, flags, 0o644)
         guard output >= 0 else { throw StorageError(operation: "create", path: target, errno: errno) }
-        var failure: StorageError?
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while failure == nil {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                failure = StorageError(operation: "read", path: source, errno: errno)
-            } else if count == 0 {
-                break
-            } else {
-                let written = buffer.withUnsafeBytes { writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                if written != 0 { failure = StorageError(operation: "write", path: target, errno: written) }
+        var failure: Error?
+        do {
+            try readChunks(of: source) { chunk in
+                let written = writeAll(output, chunk)
+                if written != 0 { throw StorageError(operation: "write", path: target, errno: written) }
             }
-        }
-        if failure == nil, fchmod(output, 0o644) != 0 || fsync(output) != 0 {
-            failure = StorageError(operation: "fsync", path: target, errno: errno)
+            if fchmod(output, 0o644) != 0 || fsync(output) != 0 {
+                throw StorageError(operation: "fsync", path: target, errno: errno)
+            }
+        } catch {
+            failure = error
         }
         close(output)
         if failure == nil, let temporary, rename(temporary, destination) != 0 {
@@ -67,6 +59,23 @@ enum DurableFile {
             throw failure
         }
         if temporary != nil { syncFolder(of: destination) }
+    }
+
+    /// The file at `path`, a megabyte at a time, to `body`.
+    static func readChunks(of path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw StorageError(operation: "open", path: path, errno: errno) }
+        defer { close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw StorageError(operation: "read", path: path, errno: errno)
+            }
+            if count == 0 { return }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
     }
 
     /// A rename is durable only once its folder is synced.

@@ -233,7 +233,7 @@ enum Commands {
     static func usableOrigin(_ configuration: ServiceConfiguration, command: String) -> StagingArea? {
         do {
             let origin = try Service.Origin(configuration)
-            if let bucket = origin.storage as? BucketOriginStorage { try bucket.client.checkBucket() }
+            try Service.Origin.checkReachable(origin.storage)
             return origin.staging
         } catch let error as S3Error {
             let bucket = configuration.bucket.map { "bucket \($0.bucket) at \($0.endpoint)" } ?? "bucket"

@@ -47,21 +47,42 @@ enum Service {
 
         init(_ configuration: ServiceConfiguration) throws {
             staging = try StagingArea(directory: configuration.storageRoot + "/.tmp")
+            storage = try Origin.storage(configuration.origin, configuration)
             let window = SigningWindow(ttlSeconds: configuration.signedURLTTLSeconds)
-            switch (configuration.origin, configuration.bucket) {
-            case (.r2, let bucket?):
-                let client = S3Client(configuration: bucket)
-                storage = BucketOriginStorage(client: client)
-                delivery = configuration.delivery == .signed
-                    ? PresignedBucketDelivery(client: client, window: window)
-                    : PublicDelivery(baseURL: configuration.baseURL)
-            default:
-                storage = try LocalOriginStorage(root: configuration.storageRoot)
-                delivery = configuration.delivery == .signed
-                    ? SignedLocalDelivery(baseURL: configuration.baseURL, secret: configuration.signingSecret, window: window)
-                    : PublicDelivery(baseURL: configuration.baseURL)
+            switch (configuration.delivery, storage as? BucketOriginStorage) {
+            case (.public, _):
+                delivery = PublicDelivery(baseURL: configuration.baseURL)
+            case (.signed, let bucket?):
+                delivery = PresignedBucketDelivery(client: bucket.client, window: window)
+            case (.signed, nil):
+                delivery = SignedLocalDelivery(baseURL: configuration.baseURL, secret: configuration.signingSecret,
+                                               window: window)
             }
         }
+
+        /// The origin of that name, from the same settings whatever MEDIA_ORIGIN says
+        /// (`storage copy` opens both).
+        static func storage(_ name: ServiceConfiguration.Origin,
+                            _ configuration: ServiceConfiguration) throws -> any OriginStorage {
+            switch (name, configuration.bucket) {
+            case (.local, _):
+                return try LocalOriginStorage(root: configuration.storageRoot)
+            case (.r2, let bucket?):
+                return BucketOriginStorage(client: S3Client(configuration: bucket))
+            case (.r2, nil):
+                throw MissingBucketSettings()
+            }
+        }
+
+        /// A bucket must answer with our keys (a local root was checked when it was made).
+        static func checkReachable(_ storage: any OriginStorage) throws {
+            if let bucket = storage as? BucketOriginStorage { try bucket.client.checkBucket() }
+        }
+    }
+
+    struct MissingBucketSettings: Error, CustomStringConvertible {
+        let description = "the bucket needs MEDIA_R2_ENDPOINT, MEDIA_R2_BUCKET, MEDIA_R2_ACCESS_KEY_ID and "
+            + "MEDIA_R2_SECRET_ACCESS_KEY"
     }
 
     /// The use cases over one connection: a connection serves one thread.

@@ -4,7 +4,6 @@ import Glibc
 import Foundation
 import MariaDB
 import Media
-import S3
 
 /// `media-server storage copy|verify`: moving a library between the local origin and a
 /// bucket, and checking that an origin holds every object the database names.
@@ -50,25 +49,12 @@ enum StorageCommands {
         }
     }
 
-    /// An origin by name, from the same settings `serve` reads (a bucket needs MEDIA_R2_*).
+    /// An origin by name, from the same settings `serve` reads, checked like `serve` checks it.
     static func origin(_ name: ServiceConfiguration.Origin, _ configuration: ServiceConfiguration) throws -> any OriginStorage {
-        switch name {
-        case .local:
-            return try LocalOriginStorage(root: configuration.storageRoot)
-        case .r2:
-            guard let bucket = configuration.bucket else {
-                throw CommandFailure("the bucket needs MEDIA_R2_ENDPOINT, MEDIA_R2_BUCKET, MEDIA_R2_ACCESS_KEY_ID and MEDIA_R2_SECRET_ACCESS_KEY")
-            }
-            let client = S3Client(configuration: bucket)
-            try client.checkBucket()
-            return BucketOriginStorage(client: client)
-        }
+        let storage = try Service.Origin.storage(name, configuration)
+        try Service.Origin.checkReachable(storage)
+        return storage
     }
-}
-
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// One self-overwriting status line on a terminal (objects, bytes, rate, ETA), at most

@@ -45,8 +45,9 @@ public struct SigningWindow: Sendable {
         Int64((date.timeIntervalSince1970 / Double(windowSeconds)).rounded(.down))
     }
 
+    /// Unix time at which the window `date` falls in began.
+    public func start(at date: Date) -> Int64 { generation(at: date) * windowSeconds }
+
     /// Unix time at which URLs made at `date` expire.
-    public func expiry(at date: Date) -> Int64 {
-        (generation(at: date) + 1) * windowSeconds + ttlSeconds
-    }
+    public func expiry(at date: Date) -> Int64 { start(at: date) + windowSeconds + ttlSeconds }
 }

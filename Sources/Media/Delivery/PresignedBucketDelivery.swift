@@ -18,9 +18,8 @@ public struct PresignedBucketDelivery: DeliveryAdapter {
         // Signed at the start of the window with a lifetime to the window's expiry: the same
         // URL for every request of that window.
         let date = now()
-        let start = window.generation(at: date) * window.windowSeconds
-        let expires = window.expiry(at: date)
-        return client.presignedGetURL(key: key, expiresInSeconds: Int(expires - start),
+        let start = window.start(at: date)
+        return client.presignedGetURL(key: key, expiresInSeconds: Int(window.expiry(at: date) - start),
                                       at: Date(timeIntervalSince1970: Double(start)),
                                       responseContentDisposition: kind == .original ? "attachment" : nil)
     }

@@ -153,8 +153,10 @@ final class S3ClientTests: XCTestCase {
             // Truncate as soon as the upload exists: at most a part or two can be in by then.
             while !truncated.done {
                 if let uploads = try? s3.listMultipartUploads(prefix: prefix), !uploads.isEmpty {
-                    truncate(path, 0)
+                    // Marked first: the upload's lanes may fail on the truncation before this
+                    // thread runs again.
                     truncated.done = true
+                    truncate(path, 0)
                 }
                 usleep(2000)
             }

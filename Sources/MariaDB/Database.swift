@@ -96,17 +96,35 @@ public final class Database {
         try withConnection { mysql in
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
-            return try statement.execute(arguments.map(\.databaseValue), collectRows: false).affectedRows
+            return try statement.execute(arguments.map(\.databaseValue))
         }
     }
 
-    /// Runs a query and returns every row.
-    public func query(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws -> [Row] {
+    /// Runs a query and hands each row to `body`, read in place (see `RowCursor`);
+    /// `expectedRows` is the result's row count, for reserving room at the first row.
+    /// The whole result has arrived before the first call, so a reconnect and retry never
+    /// repeats rows; a body that throws stops the reading and the error propagates.
+    public func forEachRow(_ sql: String, _ arguments: [any DatabaseValueConvertible] = [],
+                           _ body: (_ row: RowCursor, _ expectedRows: Int) throws -> Void) throws {
         try withConnection(readOnly: true) { mysql in
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
-            return try statement.execute(arguments.map(\.databaseValue), collectRows: true).rows
+            try statement.execute(arguments.map(\.databaseValue)) { row in try body(row, statement.storedRowCount) }
         }
+    }
+
+    /// Runs a query and returns every row, copied out (columns by name).
+    public func query(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws -> [Row] {
+        var rows: [Row] = []
+        try withConnection(readOnly: true) { mysql in
+            rows = []  // a retried read starts over
+            let statement = try prepared(sql, mysql)
+            statementsExecuted += 1
+            try statement.execute(arguments.map(\.databaseValue)) { row in
+                rows.append(Row(row, columns: row.columns))
+            }
+        }
+        return rows
     }
 
     /// The first row of a query, if any.

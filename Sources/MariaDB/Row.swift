@@ -1,7 +1,14 @@
-/// One result row. Columns are looked up by name, as the query's select list spells them.
+/// One result row, copied out of the statement's buffers (`Database.query`). Columns are
+/// looked up by name, as the query's select list spells them. Hot paths read rows in place
+/// with `RowCursor` instead.
 public struct Row: Sendable {
     let columns: ResultColumns
     public let values: [DatabaseValue]
+
+    init(_ cursor: RowCursor, columns: ResultColumns) {
+        self.columns = columns
+        self.values = (0..<cursor.count).map(cursor.value)
+    }
 
     public subscript(_ column: String) -> DatabaseValue {
         guard let index = columns.index[column] else { return .null }

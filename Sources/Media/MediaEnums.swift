@@ -21,6 +21,16 @@ public enum MediaSource: String, Codable, Sendable, CaseIterable, DatabaseEnum {
 
 public enum MediaVariantKind: String, Codable, Sendable, CaseIterable, DatabaseEnum {
     case original, thumbnail, preview, poster
+
+    /// The order responses list variants in: the declaration's, as the SQL ENUM sorts.
+    public var displayRank: Int {
+        switch self {
+        case .original: 0
+        case .thumbnail: 1
+        case .preview: 2
+        case .poster: 3
+        }
+    }
 }
 
 /// A new owner type is one enum value in a migration plus one entry in the owners registry.

@@ -2,49 +2,12 @@ import Foundation
 import Media
 
 /// An asset as the API shows it: the Prisma model's field names, every variant with its
-/// URL. Storage keys and the provider stay internal.
+/// URL. Storage keys and the provider stay internal. Written straight from the presented
+/// record, with nothing copied on the way.
 struct AssetRepresentation: JSONWritable {
-    struct Variant: JSONWritable {
-        let id: String
-        let kind: MediaVariantKind
-        let format: String
-        let width: Int?
-        let height: Int?
-        let sizeBytes: Int64
-        let url: String
+    let presented: PresentedAsset
 
-        func write(to json: inout JSONWriter) {
-            json.object { json in
-                json.key("format"); json.string(format)
-                json.key("height"); json.number(height)
-                json.key("id"); json.string(id)
-                json.key("kind"); json.string(kind.rawValue)
-                json.key("sizeBytes"); json.number(sizeBytes)
-                json.key("url"); json.string(url)
-                json.key("width"); json.number(width)
-            }
-        }
-    }
-
-    let id: String
-    let userId: String
-    let type: MediaType
-    let mimeType: String
-    let title: String?
-    let description: String?
-    let tags: [String]
-    let sizeBytes: Int64
-    let width: Int?
-    let height: Int?
-    let durationMs: Int?
-    let checksum: String?
-    let status: MediaStatus
-    let visibility: MediaVisibility
-    let source: MediaSource
-    let createdAt: Date
-    let updatedAt: Date
-    let variants: [Variant]
-    let metadata: AssetMetadata?
+    init(_ presented: PresentedAsset) { self.presented = presented }
 
     // Every field, absent values as `null` (as Prisma returns them), keys in order.
     func write(to json: inout JSONWriter) {
@@ -53,26 +16,41 @@ struct AssetRepresentation: JSONWritable {
 
     /// The fields without the braces, for responses that add some of their own.
     func writeFields(to json: inout JSONWriter) {
-        json.key("checksum"); json.string(checksum)
-        json.key("createdAt"); json.date(createdAt)
-        json.key("description"); json.string(description)
-        json.key("durationMs"); json.number(durationMs)
-        json.key("height"); json.number(height)
-        json.key("id"); json.string(id)
+        let asset = presented.asset
+        json.key("checksum"); json.string(asset.checksum)
+        json.key("createdAt"); json.date(asset.createdAt)
+        json.key("description"); json.string(asset.description)
+        json.key("durationMs"); json.number(asset.durationMs)
+        json.key("height"); json.number(asset.height)
+        json.key("id"); json.string(asset.id)
         json.key("metadata")
-        if let metadata { Self.write(metadata, to: &json) } else { json.json(nil) }
-        json.key("mimeType"); json.string(mimeType)
-        json.key("sizeBytes"); json.number(sizeBytes)
-        json.key("source"); json.string(source.rawValue)
-        json.key("status"); json.string(status.rawValue)
-        json.key("tags"); json.array(tags) { json, tag in json.string(tag) }
-        json.key("title"); json.string(title)
-        json.key("type"); json.string(type.rawValue)
-        json.key("updatedAt"); json.date(updatedAt)
-        json.key("userId"); json.string(userId)
-        json.key("variants"); json.value(variants)
-        json.key("visibility"); json.string(visibility.rawValue)
-        json.key("width"); json.number(width)
+        if let metadata = asset.metadata { Self.write(metadata, to: &json) } else { json.json(nil) }
+        json.key("mimeType"); json.string(asset.mimeType)
+        json.key("sizeBytes"); json.number(asset.sizeBytes)
+        json.key("source"); json.string(asset.source.rawValue)
+        json.key("status"); json.string(asset.status.rawValue)
+        json.key("tags"); json.array(asset.tags ?? []) { json, tag in json.string(tag) }
+        json.key("title"); json.string(asset.title)
+        json.key("type"); json.string(asset.type.rawValue)
+        json.key("updatedAt"); json.date(asset.updatedAt)
+        json.key("userId"); json.string(asset.userId)
+        json.key("variants")
+        json.array(presented.variants) { json, item in Self.write(item, to: &json) }
+        json.key("visibility"); json.string(asset.visibility.rawValue)
+        json.key("width"); json.number(asset.width)
+    }
+
+    private static func write(_ item: PresentedVariant, to json: inout JSONWriter) {
+        let variant = item.variant
+        json.object { json in
+            json.key("format"); json.string(variant.format)
+            json.key("height"); json.number(variant.height)
+            json.key("id"); json.string(variant.id)
+            json.key("kind"); json.string(variant.kind.rawValue)
+            json.key("sizeBytes"); json.number(variant.sizeBytes)
+            json.key("url"); json.string(item.url)
+            json.key("width"); json.number(variant.width)
+        }
     }
 
     /// `{"video": {...}}` for videos; keys sorted like the rest.
@@ -88,33 +66,6 @@ struct AssetRepresentation: JSONWritable {
                 json.key("hasAudio"); json.bool(video.hasAudio)
                 json.key("rotation"); json.number(video.rotation)
             }
-        }
-    }
-
-    init(_ presented: PresentedAsset) {
-        let asset = presented.asset
-        id = asset.id
-        userId = asset.userId
-        type = asset.type
-        mimeType = asset.mimeType
-        title = asset.title
-        description = asset.description
-        tags = asset.tags ?? []
-        sizeBytes = asset.sizeBytes
-        width = asset.width
-        height = asset.height
-        durationMs = asset.durationMs
-        checksum = asset.checksum
-        status = asset.status
-        visibility = asset.visibility
-        source = asset.source
-        createdAt = asset.createdAt
-        updatedAt = asset.updatedAt
-        metadata = asset.metadata
-        variants = presented.variants.map { item in
-            let variant = item.variant
-            return Variant(id: variant.id, kind: variant.kind, format: variant.format, width: variant.width,
-                           height: variant.height, sizeBytes: variant.sizeBytes, url: item.url)
         }
     }
 }

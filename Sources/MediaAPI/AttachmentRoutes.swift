@@ -143,7 +143,7 @@ struct OwnersMedia: JSONWritable {
             json.key("owners")
             json.object { json in
                 for (ownerId, items) in owners.sorted(by: { $0.key < $1.key }) {
-                    json.key(ownerId); json.value(items)
+                    json.key(escaping: ownerId); json.value(items)
                 }
             }
         }

@@ -4,14 +4,28 @@ import ServerLog
 /// Builds a JSON document straight into bytes. The API's representations (assets,
 /// attachments, jobs) write themselves with it: Foundation's JSONEncoder on Linux cost
 /// about as much per asset as reading it from the database.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
-    /// Per open object or array: whether a value was written (a comma goes before the next).
-    private var written: [Bool] = []
+struct JSONWriter: ~Copyable {
+    /// The document so far: `count` bytes of `capacity` at `base`, owned by the writer
+    /// (no Array uniqueness check per byte appended).
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    /// One bit per open object or array, innermost lowest: whether a value was written in
+    /// it (a comma goes before the next). The API's documents nest a few levels deep.
+    private var written: UInt64 = 0
+    private var depth = 0
     /// A key was just written: its value takes no comma.
     private var afterKey = false
 
-    init() { bytes.reserveCapacity(4096) }
+    init() {
+        capacity = 16_384
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The document's bytes.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
         open(UInt8(ascii: "{"))
@@ -25,10 +39,26 @@ struct JSONWriter {
         close(UInt8(ascii: "]"))
     }
 
-    mutating func key(_ name: String) {
+    /// A key the code spells: copied as it is, quoted, without escaping (it is ASCII
+    /// without quotes or backslashes).
+    mutating func key(_ name: StaticString) {
+        separate()
+        let length = name.utf8CodeUnitCount
+        reserve(length + 3)
+        base[count] = UInt8(ascii: "\"")
+        let destination = base + count + 1
+        name.withUTF8Buffer { if let source = $0.baseAddress { destination.update(from: source, count: length) } }
+        base[count + 1 + length] = UInt8(ascii: "\"")
+        base[count + 2 + length] = UInt8(ascii: ":")
+        count += length + 3
+        afterKey = true
+    }
+
+    /// A key from data (an owner id): escaped like any string.
+    mutating func key(escaping name: String) {
         separate()
         appendString(name)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         afterKey = true
     }
 
@@ -44,8 +74,8 @@ struct JSONWriter {
     mutating func number(_ value: Int64?) {
         separate()
         guard let value else { return appendRaw("null") }
-        // Digits straight into the bytes: String(Int) on this path was a measurable share.
-        JSONBytes.appendInteger(value, to: &bytes)
+        reserve(JSONBytes.maximumIntegerLength())
+        count += JSONBytes.writeInteger(value, to: base + count)
     }
 
     mutating func number(_ value: Double?) {
@@ -62,11 +92,12 @@ struct JSONWriter {
     mutating func date(_ value: Date?) {
         separate()
         guard let value else { return appendRaw("null") }
-        bytes.append(UInt8(ascii: "\""))
-        JSONBytes.appendTimestamp(value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        reserve(JSONBytes.maximumTimestampLength + 2)
+        base[count] = UInt8(ascii: "\"")
+        count += 1 + JSONBytes.writeTimestamp(value, to: base + count + 1)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
     }
-
     /// JSON text from a JSON column, written as the value itself (MariaDB validates it).
     mutating func json(_ value: String?) {
         separate()
@@ -87,13 +118,16 @@ struct JSONWriter {
 
     private mutating func open(_ bracket: UInt8) {
         separate()
-        bytes.append(bracket)
-        written.append(false)
+        put(bracket)
+        precondition(depth < 64, "JSON nested deeper than JSONWriter tracks")
+        depth += 1
+        written <<= 1
     }
 
     private mutating func close(_ bracket: UInt8) {
-        bytes.append(bracket)
-        written.removeLast()
+        put(bracket)
+        depth -= 1
+        written >>= 1
     }
 
     private mutating func separate() {
@@ -101,17 +135,42 @@ struct JSONWriter {
             afterKey = false
             return
         }
-        guard let last = written.last else { return }
-        if last { bytes.append(UInt8(ascii: ",")) }
-        written[written.count - 1] = true
+        guard depth > 0 else { return }
+        if written & 1 != 0 { put(UInt8(ascii: ",")) }
+        written |= 1
     }
 
     private mutating func appendRaw(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { utf8 in
+            reserve(utf8.count)
+            if let source = utf8.baseAddress { (base + count).update(from: source, count: utf8.count) }
+            count += utf8.count
+        }
     }
 
     private mutating func appendString(_ text: String) {
-        JSONBytes.appendString(text, to: &bytes)
+        var text = text
+        text.withUTF8 { utf8 in
+            reserve(JSONBytes.maximumStringLength(utf8.count))
+            count += JSONBytes.writeString(utf8, to: base + count)
+        }
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    /// Room for `more` bytes after the document: doubled when it runs out.
+    private mutating func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let grown = max(capacity * 2, count + more)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        moved.moveInitialize(from: base, count: count)
+        base.deallocate()
+        (base, capacity) = (moved, grown)
     }
 }
 

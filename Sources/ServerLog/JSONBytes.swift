@@ -1,54 +1,148 @@
 import Foundation
 
-/// JSON string literals and ISO-8601 timestamps written straight into UTF-8 bytes: the log
-/// lines and every API response are built this way, without intermediate Strings.
+/// JSON string literals, integers and ISO-8601 timestamps written straight into UTF-8
+/// bytes: the log lines and every API response are built this way, without intermediate
+/// Strings. Each is a writer into memory with room for its `maximum…` bytes (what the
+/// API's `JSONWriter` calls) and an appender to `[UInt8]` built on it (the log's).
+/// Inlinable: the API writes thousands of these per response, and a call across modules
+/// for each was most of the cost of rendering one.
 public enum JSONBytes {
-    /// Appends `text` as a JSON string literal: `"`, `\` and control characters escaped,
-    /// everything else copied as the UTF-8 it already is.
+    // MARK: - Strings
+
+    /// The most bytes `writeString` writes for `byteCount` bytes of UTF-8: every byte a
+    /// `\u00XX` escape, and the quotes.
+    @inlinable
+    public static func maximumStringLength(_ byteCount: Int) -> Int { byteCount * 6 + 2 }
+
+    /// Writes `utf8` at `out` as a JSON string literal: `"`, `\` and control characters
+    /// escaped, everything else copied as the UTF-8 it already is; returns the byte count.
+    @inlinable
+    public static func writeString(_ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0
+        out[written] = quote
+        written += 1
+        var runStart = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard byte == quote || byte == backslash || byte < 0x20 else { continue }
+            written += copy(utf8, runStart..<index, to: out + written)
+            written += writeEscape(byte, to: out + written)
+            runStart = index + 1
+        }
+        written += copy(utf8, runStart..<utf8.count, to: out + written)
+        out[written] = quote
+        return written + 1
+    }
+
+    /// Appends `text` as a JSON string literal (see `writeString`).
+    @inlinable
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { utf8 in
-            out.reserveCapacity(out.count + utf8.count + 2)
-            out.append(quote)
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte == quote || byte == backslash || byte < 0x20 else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                appendEscape(byte, to: &out)
-                runStart = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-            out.append(quote)
+            append(to: &out, maximum: maximumStringLength(utf8.count)) { writeString(utf8, to: $0) }
         }
     }
 
-    /// Appends `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds truncated).
-    public static func appendTimestamp(_ date: Date, to out: inout [UInt8]) {
+    // MARK: - Integers
+
+    /// The most bytes `writeInteger` writes: a sign and 20 digits, or `minimumDigits`.
+    @inlinable
+    public static func maximumIntegerLength(minimumDigits: Int = 1) -> Int { 1 + max(20, minimumDigits) }
+
+    /// Writes `value` in decimal at `out`, zero-padded to at least `minimumDigits` digits
+    /// (after the sign); returns the byte count.
+    @inlinable
+    public static func writeInteger(_ value: Int64, minimumDigits: Int = 1, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0
+        if value < 0 {
+            out[0] = UInt8(ascii: "-")
+            written = 1
+        }
+        var remaining = value.magnitude  // Int64.min has a magnitude too
+        var digits = 0
+        var probe = remaining
+        repeat {
+            digits += 1
+            probe /= 10
+        } while probe > 0
+        digits = max(digits, minimumDigits)
+        for position in stride(from: written + digits - 1, through: written, by: -1) {
+            out[position] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
+            remaining /= 10
+        }
+        return written + digits
+    }
+
+    /// Appends `value` in decimal, zero-padded to at least `minimumDigits` digits (after
+    /// the sign): JSON numbers, log fields and timestamp fields, with no String in between.
+    @inlinable
+    public static func appendInteger(_ value: Int64, minimumDigits: Int = 1, to out: inout [UInt8]) {
+        append(to: &out, maximum: maximumIntegerLength(minimumDigits: minimumDigits)) {
+            writeInteger(value, minimumDigits: minimumDigits, to: $0)
+        }
+    }
+
+    // MARK: - Timestamps
+
+    /// The most bytes `writeTimestamp` writes (a year of up to 21 characters, then 20).
+    public static let maximumTimestampLength = 41
+
+    /// Writes `date` at `out` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds truncated);
+    /// returns the byte count.
+    @inlinable
+    public static func writeTimestamp(_ date: Date, to out: UnsafeMutablePointer<UInt8>) -> Int {
         let scaled = (date.timeIntervalSince1970 * 1000).rounded(.down)
         // Outside ±292 million years Int64 cannot hold it: such a date is written clamped.
         let milliseconds = Int64(exactly: scaled) ?? (scaled < 0 ? Int64.min / 2 : Int64.max / 2)
         let (days, millisecondOfDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        appendInteger(year, minimumDigits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendInteger(month, minimumDigits: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendInteger(day, minimumDigits: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendInteger(millisecondOfDay / 3_600_000, minimumDigits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendInteger(millisecondOfDay / 60_000 % 60, minimumDigits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendInteger(millisecondOfDay / 1000 % 60, minimumDigits: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendInteger(millisecondOfDay % 1000, minimumDigits: 3, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        var written = writeInteger(year, minimumDigits: 4, to: out)
+        // The fixed-width rest: -MM-DDTHH:MM:SS.mmmZ
+        func put(_ separator: UInt8, _ value: Int64, digits: Int) {
+            out[written] = separator
+            written += 1 + writeInteger(value, minimumDigits: digits, to: out + written + 1)
+        }
+        put(UInt8(ascii: "-"), month, digits: 2)
+        put(UInt8(ascii: "-"), day, digits: 2)
+        put(UInt8(ascii: "T"), millisecondOfDay / 3_600_000, digits: 2)
+        put(UInt8(ascii: ":"), millisecondOfDay / 60_000 % 60, digits: 2)
+        put(UInt8(ascii: ":"), millisecondOfDay / 1000 % 60, digits: 2)
+        put(UInt8(ascii: "."), millisecondOfDay % 1000, digits: 3)
+        out[written] = UInt8(ascii: "Z")
+        return written + 1
+    }
+
+    /// Appends `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds truncated).
+    @inlinable
+    public static func appendTimestamp(_ date: Date, to out: inout [UInt8]) {
+        append(to: &out, maximum: maximumTimestampLength) { writeTimestamp(date, to: $0) }
+    }
+
+    // MARK: -
+
+    /// Runs a writer on room for `maximum` more bytes at the end of `out`, keeping what it wrote.
+    @inlinable
+    static func append(to out: inout [UInt8], maximum: Int,
+                       _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: maximum))
+        let written = out.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { write($0 + start) } ?? 0
+        }
+        out.removeLast(maximum - written)
+    }
+
+    @inlinable
+    static func copy(_ utf8: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard let base = utf8.baseAddress, !range.isEmpty else { return 0 }
+        out.update(from: base + range.lowerBound, count: range.count)
+        return range.count
     }
 
     /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
     /// `civil_from_days`): no calendar library, no time zone.
-    private static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    @usableFromInline
+    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let shifted = days + 719_468
         let era = floorDivision(shifted, 146_097).quotient
         let dayOfEra = shifted - era * 146_097
@@ -60,43 +154,28 @@ public enum JSONBytes {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    private static let quote = UInt8(ascii: "\"")
-    private static let backslash = UInt8(ascii: "\\")
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @usableFromInline static var quote: UInt8 { UInt8(ascii: "\"") }
+    @usableFromInline static var backslash: UInt8 { UInt8(ascii: "\\") }
 
-    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
-        out.append(backslash)
+    /// Writes the escape of `byte` (a quote, a backslash or a control character).
+    @usableFromInline
+    static func writeEscape(_ byte: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        out[0] = backslash
         switch byte {
-        case quote, backslash: out.append(byte)
-        case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
-        case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
-        case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+        case quote, backslash: out[1] = byte
+        case UInt8(ascii: "\n"): out[1] = UInt8(ascii: "n")
+        case UInt8(ascii: "\r"): out[1] = UInt8(ascii: "r")
+        case UInt8(ascii: "\t"): out[1] = UInt8(ascii: "t")
         default:
-            out.append(contentsOf: Array("u00".utf8))
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0xf)])
+            let hex = { (nibble: UInt8) in nibble < 10 ? 48 + nibble : 87 + nibble }
+            (out[1], out[2], out[3], out[4], out[5]) = (UInt8(ascii: "u"), 48, 48, hex(byte >> 4), hex(byte & 0xf))
+            return 6
         }
+        return 2
     }
 
-    /// Appends `value` in decimal, zero-padded to at least `minimumDigits` digits (after
-    /// the sign): JSON numbers, log fields and timestamp fields, with no String in between.
-    public static func appendInteger(_ value: Int64, minimumDigits: Int = 1, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var remaining = value.magnitude  // Int64.min has a magnitude too
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a UInt64 has at most 20 digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var position = buffer.count
-            let stop = buffer.count - min(minimumDigits, buffer.count)
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(48 + remaining % 10)
-                remaining /= 10
-            } while remaining > 0 || position > stop
-            out.append(contentsOf: buffer[position...])
-        }
-    }
-
-    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+    @usableFromInline
+    static func floorDivision(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         let quotient = value / divisor
         let remainder = value % divisor
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)

@@ -22,7 +22,18 @@ public struct PublicDelivery: DeliveryAdapter {
 
     public func url(for key: String, kind: MediaVariantKind) -> String {
         // Keys are made of URL-safe characters (see StorageKey), so no escaping is needed.
-        baseURL + "/" + key
+        // One String built in place: `+` made two per URL, a page makes a few hundred.
+        var base = baseURL, key = key
+        return base.withUTF8 { base in
+            key.withUTF8 { key in
+                String(unsafeUninitializedCapacity: base.count + 1 + key.count) { buffer in
+                    _ = buffer.initialize(fromContentsOf: base)
+                    buffer[base.count] = UInt8(ascii: "/")
+                    _ = buffer[(base.count + 1)...].initialize(fromContentsOf: key)
+                    return base.count + 1 + key.count
+                }
+            }
+        }
     }
 
     public func urlGeneration(at date: Date) -> String? { nil }

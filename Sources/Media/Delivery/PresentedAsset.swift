@@ -39,9 +39,10 @@ public struct AssetPresenter {
 
     /// An asset whose variants are already at hand (just ingested).
     public func present(_ asset: MediaAsset, variants: [MediaVariant]) -> PresentedAsset {
-        let rank = { (kind: MediaVariantKind) in MediaVariantKind.allCases.firstIndex(of: kind) ?? Int.max }
-        return PresentedAsset(asset: asset, variants: variants
-            .sorted { rank($0.kind) < rank($1.kind) }
-            .map { PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey, kind: $0.kind)) })
+        // Queries read them in this order already (the SQL ENUM's); ingest makes them in another.
+        let ordered = variants.sorted { $0.kind.displayRank < $1.kind.displayRank }
+        return PresentedAsset(asset: asset, variants: ordered.map {
+            PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey, kind: $0.kind))
+        })
     }
 }

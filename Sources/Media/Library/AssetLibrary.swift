@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import MariaDB
+import ServerLog
 
 /// What an upload brings beside its bytes, as the client sent it (validated here).
 public struct UploadDetails: Sendable {
@@ -125,15 +126,31 @@ public struct AssetLibrary {
 
     private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?,
                                   urls: String?) -> String {
-        var digest = SHA256()
         // Each free-text part is length-prefixed, so no two queries spell the same text.
-        let part = { (text: String?) in text.map { "\($0.utf8.count):\($0)" } ?? "-" }
-        var text = "v1|\(part(query.userId))|\(query.limit)|\(part(query.after?.token))|\(part(query.type?.rawValue))|"
-        text += "\(part(query.tag))|\(part(query.titleContains))|\(part(next?.token))|\(part(urls))"
-        for asset in assets {
-            text += "|\(asset.id):\((asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down))"
+        var text: [UInt8] = []
+        text.reserveCapacity(256 + assets.count * 48)
+        let part = { (value: String?, text: inout [UInt8]) in
+            text.append(UInt8(ascii: "|"))
+            guard let value else { return text.append(UInt8(ascii: "-")) }
+            JSONBytes.appendInteger(Int64(value.utf8.count), to: &text)
+            text.append(UInt8(ascii: ":"))
+            text.append(contentsOf: value.utf8)
         }
-        digest.update(Array(text.utf8))
+        text.append(contentsOf: "v1".utf8)
+        part(query.userId, &text)
+        part(String(query.limit), &text)
+        for value in [query.after?.token, query.type?.rawValue, query.tag, query.titleContains, next?.token, urls] {
+            part(value, &text)
+        }
+        for asset in assets {
+            text.append(UInt8(ascii: "|"))
+            text.append(contentsOf: asset.id.utf8)
+            text.append(UInt8(ascii: ":"))
+            let milliseconds = (asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down)
+            JSONBytes.appendInteger(Int64(exactly: milliseconds) ?? 0, to: &text)
+        }
+        var digest = SHA256()
+        digest.update(text)
         return "W/\"" + digest.finalizeHex().prefix(32) + "\""
     }
 

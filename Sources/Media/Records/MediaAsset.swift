@@ -64,7 +64,7 @@ public struct MediaAsset: Codable, Sendable, Equatable {
 extension MediaAsset: TableRecord {
     static let table = "MediaAsset"
 
-    init(row: Row) throws {
+    init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
         userId = try reader.next(.userId)
@@ -74,10 +74,7 @@ extension MediaAsset: TableRecord {
         description = try reader.next(.description)
         // Tags are ours to write as an array of strings; anything else the Node side
         // stored there reads as no tags rather than failing the whole library.
-        // JSONSerialization rather than a JSONDecoder per row: the library decodes 50 at a time.
-        tags = (try reader.next(.tags, as: JSONText?.self)).flatMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String]
-        }
+        tags = try reader.nextJSONObject(.tags) as? [String]
         sizeBytes = try reader.next(.sizeBytes)
         width = try reader.next(.width)
         height = try reader.next(.height)
@@ -92,10 +89,7 @@ extension MediaAsset: TableRecord {
         updatedAt = try reader.next(.updatedAt)
         deletedAt = try reader.next(.deletedAt)
         // Only images have none; anything unreadable (the Node app's own JSON) reads as none.
-        // JSONSerialization, as for tags: a library page of videos decodes 50 of these.
-        metadata = (try reader.next(.metadata, as: JSONText?.self)).flatMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))).flatMap(AssetMetadata.init(jsonObject:))
-        }
+        metadata = try reader.nextJSONObject(.metadata).flatMap(AssetMetadata.init(jsonObject:))
     }
 
     func value(of column: Column) throws -> any DatabaseValueConvertible {

@@ -35,7 +35,7 @@ public struct MediaAttachment: Codable, Sendable, Equatable {
 extension MediaAttachment: TableRecord {
     static let table = "MediaAttachment"
 
-    init(row: Row) throws {
+    init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
         assetId = try reader.next(.assetId)

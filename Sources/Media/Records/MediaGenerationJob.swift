@@ -54,7 +54,7 @@ public struct MediaGenerationJob: Codable, Sendable, Equatable {
 extension MediaGenerationJob: TableRecord {
     static let table = "MediaGenerationJob"
 
-    init(row: Row) throws {
+    init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
         userId = try reader.next(.userId)

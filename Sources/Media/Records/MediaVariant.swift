@@ -35,7 +35,7 @@ public struct MediaVariant: Codable, Sendable, Equatable {
 extension MediaVariant: TableRecord {
     static let table = "MediaVariant"
 
-    init(row: Row) throws {
+    init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
         assetId = try reader.next(.assetId)

@@ -1,3 +1,4 @@
+import Foundation
 import MariaDB
 
 /// A record stored as one row of one table. Its columns are declared once, as `Column`; the
@@ -6,7 +7,7 @@ import MariaDB
 protocol TableRecord {
     associatedtype Column: RawRepresentable, CaseIterable where Column.RawValue == String, Column.AllCases == [Column]
     static var table: String { get }
-    init(row: Row) throws
+    init(row: RowCursor) throws
     /// The value this record stores in `column`.
     func value(of column: Column) throws -> any DatabaseValueConvertible
 }
@@ -27,30 +28,72 @@ extension TableRecord {
     }
 }
 
-/// Reads a record's columns in their declared order: the select list is `Column.allCases`,
-/// so each column is at the next position, found without a name lookup and decoded by a
-/// call specialized for its type (the generic `Row.get` across modules costs a metadata
-/// lookup per column). A column found elsewhere (a query with another select list) is
-/// looked up by name.
+extension TableRecord {
+    /// Every record a query's rows decode into (its select list is usually `selection`).
+    static func fetchAll(_ database: Database, _ sql: String,
+                         _ arguments: [any DatabaseValueConvertible] = []) throws -> [Self] {
+        var records: [Self] = []
+        try database.forEachRow(sql, arguments) { row, expectedRows in
+            if records.isEmpty { records.reserveCapacity(expectedRows) }
+            records.append(try Self(row: row))
+        }
+        return records
+    }
+
+    /// The first record of a query's rows, if any.
+    static func fetchOne(_ database: Database, _ sql: String,
+                         _ arguments: [any DatabaseValueConvertible] = []) throws -> Self? {
+        try fetchAll(database, sql, arguments).first
+    }
+}
+
+/// Reads a record's columns in their declared order, in place from the result (see
+/// `RowCursor`): the select list is `Column.allCases`, so each column is at the next
+/// position, found without a name lookup and read straight into its field's type. A column
+/// found elsewhere (a query with another select list) is looked up by name.
 struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
-    let row: Row
+    let row: RowCursor
     private let names: [String]
     private var position = 0
 
-    init(_ row: Row) {
+    init(_ row: RowCursor) {
         self.row = row
         self.names = row.columnNames
     }
 
-    mutating func next<T: DatabaseValueConvertible>(_ column: Column, as type: T.Type = T.self) throws -> T {
+    /// Where `column` is: the next position when the select list is the record's.
+    private mutating func index(_ column: Column) throws -> Int {
         let index = position
         position += 1
-        guard index < names.count, names[index] == column.rawValue else { return try row.get(column.rawValue) }
-        let value = row.values[index]
-        guard let decoded = T.fromDatabaseValue(value) else {
-            throw RowDecodingError(column: column.rawValue, table: row.table(at: index), sql: row.sql,
-                                   problem: "holds \(value), not \(T.self)")
+        if index < names.count, names[index] == column.rawValue { return index }
+        guard let found = row.index(of: column.rawValue) else {
+            throw RowDecodingError(column: column.rawValue, table: nil, sql: row.sql, problem: "no such column in the result")
         }
-        return decoded
+        return found
+    }
+
+    mutating func next(_ column: Column) throws -> String { try row.string(index(column)) }
+    mutating func next(_ column: Column) throws -> String? { try row.optionalString(index(column)) }
+    mutating func next(_ column: Column) throws -> Int64 { try row.int64(index(column)) }
+    mutating func next(_ column: Column) throws -> Int { try row.int(index(column)) }
+    mutating func next(_ column: Column) throws -> Int? { try row.optionalInt(index(column)) }
+    mutating func next(_ column: Column) throws -> Date { try row.date(index(column)) }
+    mutating func next(_ column: Column) throws -> Date? { try row.optionalDate(index(column)) }
+    /// A Prisma enum column: its values are short ASCII names, Strings without an allocation.
+    mutating func next<E: DatabaseEnum>(_ column: Column) throws -> E {
+        let index = try index(column)
+        guard let value = E(rawValue: try row.string(index)) else { throw row.mismatch(index, "\(E.self)") }
+        return value
+    }
+    mutating func next(_ column: Column) throws -> JSONText? { try row.optionalString(index(column)).map(JSONText.init) }
+
+    /// A JSON column parsed in place with JSONSerialization (no String, no JSONDecoder per
+    /// row); nil for SQL NULL or text that does not parse.
+    mutating func nextJSONObject(_ column: Column) throws -> Any? {
+        try row.withBytes(index(column)) { bytes in
+            guard let bytes, let base = bytes.baseAddress else { return nil }
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
+            return try? JSONSerialization.jsonObject(with: data)
+        }
     }
 }

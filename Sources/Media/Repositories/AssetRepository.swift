@@ -17,10 +17,10 @@ public struct AssetRepository {
     /// The user's asset, unless it is deleted.
     public func find(id: String, userId: String) throws -> MediaAsset? {
         guard MediaID.isWellFormed(id) else { return nil }
-        return try database.queryOne("""
+        return try MediaAsset.fetchOne(database, """
             SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `id` = ? AND `userId` = ? AND `deletedAt` IS NULL
-            """, [id, userId]).map(MediaAsset.init(row:))
+            """, [id, userId])
     }
 
     /// Several of the user's assets at once (one query), keyed by id.
@@ -28,22 +28,17 @@ public struct AssetRepository {
         let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
         guard !wellFormed.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
-        let rows = try database.query("""
+        let found = try MediaAsset.fetchAll(database, """
             SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `userId` = ? AND `deletedAt` IS NULL AND `id` IN (\(placeholders))
             """, [userId] + wellFormed)
-        var assets: [String: MediaAsset] = [:]
-        for row in rows {
-            let asset = try MediaAsset(row: row)
-            assets[asset.id] = asset
-        }
-        return assets
+        return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// One library page, plus the cursor of the next page when there is one.
     public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
         let (sql, arguments, limit) = libraryStatement(query)
-        let page = LibraryCursor.page(try database.query(sql, arguments).map(MediaAsset.init(row:)), limit: limit) {
+        let page = LibraryCursor.page(try MediaAsset.fetchAll(database, sql, arguments), limit: limit) {
             LibraryCursor(createdAt: $0.createdAt, id: $0.id)
         }
         return (page.items, page.next)
@@ -145,10 +140,10 @@ public struct AssetRepository {
     /// Rows an ingest left in `processing` and did not touch since `before`: their worker
     /// died (no ingest outlives the request time limit).
     public func abandoned(before date: Date) throws -> [MediaAsset] {
-        try database.query("""
+        try MediaAsset.fetchAll(database, """
             SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `status` IN (?, ?) AND `updatedAt` < ? AND `deletedAt` IS NULL
-            """, [MediaStatus.pending, MediaStatus.processing, date]).map(MediaAsset.init(row:))
+            """, [MediaStatus.pending, MediaStatus.processing, date])
     }
 
     /// Which of these ids are assets whose files must stay: not deleted and not failed

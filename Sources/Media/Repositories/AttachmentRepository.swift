@@ -17,9 +17,9 @@ public struct AttachmentRepository {
 
     public func find(id: String, userId: String) throws -> MediaAttachment? {
         guard MediaID.isWellFormed(id) else { return nil }
-        return try database.queryOne("""
+        return try MediaAttachment.fetchOne(database, """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment` WHERE `id` = ? AND `userId` = ?
-            """, [id, userId]).map(MediaAttachment.init(row:))
+            """, [id, userId])
     }
 
     /// The attachments of one or many owners of a type (one query), in display order:
@@ -41,16 +41,16 @@ public struct AttachmentRepository {
             arguments.append(role)
         }
         sql += " ORDER BY `ownerId`, `role`, `sortOrder`, `createdAt`, `id`"
-        return try database.query(sql, arguments).map(MediaAttachment.init(row:))
+        return try MediaAttachment.fetchAll(database, sql, arguments)
     }
 
     /// The attachment of an asset to an owner in a role (the unique key).
     public func find(assetId: String, ownerType: MediaOwnerType, ownerId: String,
                      role: MediaRole) throws -> MediaAttachment? {
-        try database.queryOne("""
+        try MediaAttachment.fetchOne(database, """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` = ? AND `role` = ? AND `assetId` = ?
-            """, [ownerType, ownerId, role, assetId]).map(MediaAttachment.init(row:))
+            """, [ownerType, ownerId, role, assetId])
     }
 
     /// One past the last position in an owner's role: where a new item goes.

@@ -15,9 +15,9 @@ public struct JobRepository {
 
     public func find(id: String, userId: String) throws -> MediaGenerationJob? {
         guard MediaID.isWellFormed(id) else { return nil }
-        return try database.queryOne("""
+        return try MediaGenerationJob.fetchOne(database, """
             SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob` WHERE `id` = ? AND `userId` = ?
-            """, [id, userId]).map(MediaGenerationJob.init(row:))
+            """, [id, userId])
     }
 
     /// The user's jobs, newest first, keyset-paginated like the library.
@@ -34,10 +34,10 @@ public struct JobRepository {
             arguments += after.arguments
         }
         arguments.append(limit + 1)
-        let jobs = try database.query("""
+        let jobs = try MediaGenerationJob.fetchAll(database, """
             SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY `createdAt` DESC, `id` DESC LIMIT ?
-            """, arguments).map(MediaGenerationJob.init(row:))
+            """, arguments)
         let page = LibraryCursor.page(jobs, limit: limit) { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
         return (page.items, page.next)
     }
@@ -61,10 +61,10 @@ public struct JobRepository {
             // In the order of the (status, updatedAt) index, so the locking read stops at the
             // first free row; ordering by createdAt would sort, reading and locking every
             // queued row, and block the INSERTs of new jobs meanwhile.
-            guard var job = try database.queryOne("""
+            guard var job = try MediaGenerationJob.fetchOne(database, """
                 SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
                 WHERE `status` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, [MediaJobStatus.queued]).map(MediaGenerationJob.init(row:)) else { return nil }
+                """, [MediaJobStatus.queued]) else { return nil }
             try database.execute("""
                 UPDATE `MediaGenerationJob` SET `status` = ?, `attempts` = `attempts` + 1, `startedAt` = ?,
                     `updatedAt` = ? WHERE `id` = ?

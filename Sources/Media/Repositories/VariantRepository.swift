@@ -19,14 +19,20 @@ public struct VariantRepository {
         let ids = Array(Set(assetIds))
         guard !ids.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-        let rows = try database.query("""
+        let variants = try MediaVariant.fetchAll(database, """
             SELECT \(MediaVariant.selection) FROM `MediaVariant`
             WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
             """, ids)
+        // Rows come grouped by asset (ORDER BY assetId): one dictionary entry per run.
         var grouped: [String: [MediaVariant]] = [:]
-        for row in rows {
-            let variant = try MediaVariant(row: row)
-            grouped[variant.assetId, default: []].append(variant)
+        grouped.reserveCapacity(ids.count)
+        var start = variants.startIndex
+        while start < variants.endIndex {
+            let assetId = variants[start].assetId
+            var end = start + 1
+            while end < variants.endIndex, variants[end].assetId == assetId { end += 1 }
+            grouped[assetId, default: []].append(contentsOf: variants[start..<end])
+            start = end
         }
         return grouped
     }
@@ -34,11 +40,11 @@ public struct VariantRepository {
     /// Variants of ready, undeleted assets after `id` in id order, a batch at a time: the
     /// objects `storage copy` and `storage verify` walk.
     public func storedVariants(after id: String, limit: Int) throws -> [MediaVariant] {
-        try database.query("""
+        try MediaVariant.fetchAll(database, """
             SELECT \(MediaVariant.selection) FROM `MediaVariant`
             WHERE `id` > ? AND `assetId` IN (
                 SELECT `id` FROM `MediaAsset` WHERE `deletedAt` IS NULL AND `status` = ?)
             ORDER BY `id` LIMIT ?
-            """, [id, MediaStatus.ready, limit]).map(MediaVariant.init(row:))
+            """, [id, MediaStatus.ready, limit])
     }
 }

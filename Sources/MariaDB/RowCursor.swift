@@ -1,0 +1,136 @@
+import CMariaDB
+import Foundation
+
+/// The current row of a result, read in place from the statement's buffers: what
+/// `Database.forEachRow` hands its body, valid only during that call. Columns are read by
+/// position (the select list's order), each straight into the Swift type asked for, with
+/// no intermediate `DatabaseValue`; a column of another type, or NULL where a value is
+/// required, throws a `RowDecodingError` naming the column, its table and the statement.
+public struct RowCursor {
+    let buffers: ResultBuffers
+    let columns: ResultColumns
+
+    init(buffers: ResultBuffers, columns: ResultColumns) {
+        self.buffers = buffers
+        self.columns = columns
+    }
+
+    public var count: Int { columns.names.count }
+    public var columnNames: [String] { columns.names }
+
+    /// The position of the first column called `name`.
+    public func index(of name: String) -> Int? { columns.index[name] }
+
+    public func isNull(_ index: Int) -> Bool {
+        !columns.names.indices.contains(index) || buffers.nulls[index] != 0
+    }
+
+    /// The column as a `DatabaseValue` (generic readers, `Row`).
+    public func value(_ index: Int) -> DatabaseValue {
+        if isNull(index) { return .null }
+        let buffer = buffers.buffers[index]
+        switch buffers.kinds[index] {
+        case .integer(let unsigned):
+            return unsigned ? .int(Int64(clamping: buffer.load(as: UInt64.self))) : .int(buffer.load(as: Int64.self))
+        case .real:
+            return .double(buffer.load(as: Double.self))
+        case .time:
+            return .date(buffer.load(as: MYSQL_TIME.self).utcDate)
+        case .bytes(let binary):
+            let bytes = rawBytes(index)
+            return binary ? .bytes(Array(bytes)) : .string(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    // MARK: - Typed reads
+
+    public func string(_ index: Int) throws -> String {
+        guard let text = try optionalString(index) else { throw mismatch(index, "String") }
+        return text
+    }
+
+    /// Text or bytes as a String; an integer column as its digits.
+    public func optionalString(_ index: Int) throws -> String? {
+        if isNull(index) { return nil }
+        switch buffers.kinds[index] {
+        case .bytes: return String(decoding: rawBytes(index), as: UTF8.self)
+        case .integer: return String.fromDatabaseValue(value(index))
+        default: throw mismatch(index, "String")
+        }
+    }
+
+    public func int64(_ index: Int) throws -> Int64 {
+        guard let number = try optionalInt64(index) else { throw mismatch(index, "Int64") }
+        return number
+    }
+
+    public func optionalInt64(_ index: Int) throws -> Int64? {
+        if isNull(index) { return nil }
+        guard case .integer(let unsigned) = buffers.kinds[index] else {
+            guard let number = Int64.fromDatabaseValue(value(index)) else { throw mismatch(index, "Int64") }
+            return number
+        }
+        let buffer = buffers.buffers[index]
+        return unsigned ? Int64(clamping: buffer.load(as: UInt64.self)) : buffer.load(as: Int64.self)
+    }
+
+    public func int(_ index: Int) throws -> Int {
+        guard let number = try optionalInt(index) else { throw mismatch(index, "Int") }
+        return number
+    }
+
+    public func optionalInt(_ index: Int) throws -> Int? {
+        guard let number = try optionalInt64(index) else { return nil }
+        guard let exact = Int(exactly: number) else { throw mismatch(index, "Int") }
+        return exact
+    }
+
+    public func bool(_ index: Int) throws -> Bool { try int64(index) != 0 }
+
+    public func double(_ index: Int) throws -> Double {
+        guard !isNull(index), let number = Double.fromDatabaseValue(value(index)) else { throw mismatch(index, "Double") }
+        return number
+    }
+
+    public func date(_ index: Int) throws -> Date {
+        guard let date = try optionalDate(index) else { throw mismatch(index, "Date") }
+        return date
+    }
+
+    public func optionalDate(_ index: Int) throws -> Date? {
+        if isNull(index) { return nil }
+        guard case .time = buffers.kinds[index] else { throw mismatch(index, "Date") }
+        return buffers.buffers[index].load(as: MYSQL_TIME.self).utcDate
+    }
+
+    /// A text or bytes column's bytes, in place (valid during the row's body only): enums
+    /// and JSON are decoded from them without making a String first.
+    public func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        if isNull(index) { return try body(nil) }
+        guard case .bytes = buffers.kinds[index] else { throw mismatch(index, "bytes") }
+        return try body(rawBytes(index))
+    }
+
+    /// The column decoded by its type's `DatabaseValueConvertible` conformance.
+    public func decode<T: DatabaseValueConvertible>(_ index: Int, as type: T.Type = T.self) throws -> T {
+        guard let decoded = T.fromDatabaseValue(value(index)) else { throw mismatch(index, "\(T.self)") }
+        return decoded
+    }
+
+    /// What a decoding error says about column `index`.
+    public func mismatch(_ index: Int, _ expected: String) -> RowDecodingError {
+        guard columns.names.indices.contains(index) else {
+            return RowDecodingError(column: "#\(index)", table: nil, sql: columns.sql, problem: "no such column in the result")
+        }
+        return RowDecodingError(column: columns.names[index], table: columns.tables[index], sql: columns.sql,
+                                problem: "holds \(value(index)), not \(expected)")
+    }
+
+    public var sql: String { columns.sql }
+
+    private func rawBytes(_ index: Int) -> UnsafeRawBufferPointer {
+        // A value longer than the buffer was truncated by the fetch: the buffer's whole length.
+        let length = min(Int(buffers.lengths[index]), Int(buffers.binds[index].buffer_length))
+        return UnsafeRawBufferPointer(start: buffers.buffers[index], count: length)
+    }
+}

@@ -2,10 +2,12 @@
 #include "CFastCGI.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -130,6 +132,58 @@ void media_fcgi_set_current(FCGX_Request *request, const char *request_id) {
     current_request = request;
 }
 
-void media_fcgi_mark_response_started(void) { response_started = 1; }
+/* Writes every byte of iov[0..count), resuming after short writes and EINTR; advances
+ * the vectors it consumed. */
+static int writev_all(int fd, struct iovec *iov, int count) {
+    while (count > 0) {
+        ssize_t w = writev(fd, iov, count);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        while (count > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            count--;
+        }
+        if (count > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+int media_fcgi_write_stdout(FCGX_Request *request, const void *head, size_t head_length,
+                            const void *body, size_t body_length) {
+    enum { RECORD = 65528, BATCH = 16 };
+    if (FCGX_FFlush(request->out) < 0) return -1;
+    response_started = 1;
+    const unsigned char *segments[2] = {head, body};
+    size_t remaining[2] = {head_length, body_length};
+    unsigned char headers[BATCH][8];
+    struct iovec iov[2 * BATCH];
+    int segment = 0;
+    while (segment < 2) {
+        int count = 0;
+        for (int record = 0; record < BATCH && segment < 2; record++) {
+            while (segment < 2 && remaining[segment] == 0) segment++;
+            if (segment == 2) break;
+            size_t chunk = remaining[segment] < RECORD ? remaining[segment] : RECORD;
+            put_header(headers[record], 6 /* FCGI_STDOUT */, request->requestId, chunk);
+            iov[count++] = (struct iovec){headers[record], 8};
+            iov[count++] = (struct iovec){(void *)segments[segment], chunk};
+            segments[segment] += chunk;
+            remaining[segment] -= chunk;
+        }
+        if (count > 0 && writev_all(request->ipcFd, iov, count) < 0) return -1;
+    }
+    return 0;
+}
+
+void media_fcgi_keep_freed_memory(void) {
+    mallopt(M_MMAP_THRESHOLD, 16 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
 
 int media_fcgi_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

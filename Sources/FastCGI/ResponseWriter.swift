@@ -7,24 +7,28 @@ public enum ResponseWriterError: Error {
 }
 
 /// Writes a CGI-style response (Status and headers, blank line, body) to the FastCGI
-/// stdout stream, checking every write: a failed write means the client went away.
+/// stdout, checking every write: a failed write means the client went away. The head is
+/// held until the body (or `complete()`), so that both leave in one writev of large
+/// records (`media_fcgi_write_stdout`).
 public final class ResponseWriter {
-    private let stream: UnsafeMutablePointer<FCGX_Stream>?
+    private let request: UnsafeMutablePointer<FCGX_Request>?
     private let collect: Bool
     public private(set) var headersSent = false
     public private(set) var status = 0
     public private(set) var bodyBytes = 0
     /// When writing in memory (tests), what was written.
     public private(set) var collected: [UInt8] = []
+    /// The head, made but not sent yet.
+    private var pendingHead: [UInt8]?
 
-    init(stream: UnsafeMutablePointer<FCGX_Stream>?) {
-        self.stream = stream
+    init(request: UnsafeMutablePointer<FCGX_Request>) {
+        self.request = request
         self.collect = false
     }
 
     /// A writer that keeps the response in memory, for tests and in-process callers.
     public init() {
-        self.stream = nil
+        self.request = nil
         self.collect = true
     }
 
@@ -38,48 +42,38 @@ public final class ResponseWriter {
             head += "\(name): \(clean)\r\n"
         }
         head += "\r\n"
-        media_fcgi_mark_response_started()
         headersSent = true
         self.status = status
-        try put(Array(head.utf8))
+        pendingHead = Array(head.utf8)
     }
 
     public func write(_ bytes: [UInt8]) throws {
-        try put(bytes)
-        bodyBytes += bytes.count
+        try bytes.withUnsafeBytes { try write($0) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        try putRaw(base, bytes.count)
+        try send(bytes)
         bodyBytes += bytes.count
     }
 
-    /// Pushes buffered output to nginx (for streaming responses).
-    public func flush() throws {
-        guard let stream else { return }
-        if FCGX_FFlush(stream) < 0 { throw ResponseWriterError.clientGone }
+    /// Sends a head that is still held (a response without a body); the worker calls it
+    /// after the responder returns.
+    public func complete() throws {
+        if pendingHead != nil { try send(UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
 
-    private func put(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, raw.count > 0 else { return }
-            try putRaw(base, raw.count)
-        }
-    }
-
-    private func putRaw(_ base: UnsafeRawPointer, _ count: Int) throws {
+    private func send(_ body: UnsafeRawBufferPointer) throws {
+        let head = pendingHead ?? []
+        pendingHead = nil
         if collect {
-            collected.append(contentsOf: UnsafeRawBufferPointer(start: base, count: count))
+            collected += head
+            collected.append(contentsOf: body)
             return
         }
-        guard let stream else { throw ResponseWriterError.clientGone }
-        var offset = 0
-        while offset < count {
-            let chunk = min(count - offset, Int(Int32.max))
-            let written = FCGX_PutStr((base + offset).assumingMemoryBound(to: CChar.self), Int32(chunk), stream)
-            if written < 0 { throw ResponseWriterError.clientGone }
-            offset += Int(written)
+        guard let request else { throw ResponseWriterError.clientGone }
+        let result = head.withUnsafeBytes { head in
+            media_fcgi_write_stdout(request, head.baseAddress, head.count, body.baseAddress, body.count)
         }
+        if result < 0 { throw ResponseWriterError.clientGone }
     }
 }

@@ -49,6 +49,7 @@ public final class Worker {
     }
 
     public func run(_ responder: FastCGIResponder) -> ExitReason {
+        media_fcgi_keep_freed_memory()
         guard FCGX_Init() == 0 else { return .acceptFailed }
         // libfcgi keeps pointers into the request: it must never move.
         let raw = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
@@ -75,8 +76,9 @@ public final class Worker {
             let request = FastCGIRequest(raw: raw)
             slot?.beganRequest(method: request.method, uri: request.params["REQUEST_URI"] ?? "", requestId: request.requestId)
             media_fcgi_set_current(raw, request.requestId)
-            let writer = ResponseWriter(stream: raw.pointee.out)
+            let writer = ResponseWriter(request: raw)
             responder.respond(to: request, writer: writer)
+            try? writer.complete()  // a client gone by now has nothing left to be told
             media_fcgi_set_current(nil, nil)
             FCGX_Finish_r(raw)
             requestsServed += 1

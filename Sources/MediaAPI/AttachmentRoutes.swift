@@ -167,7 +167,8 @@ struct AttachmentRepresentation: JSONWritable {
 
     func write(to json: inout JSONWriter) {
         json.object { json in
-            if let asset { json.key("asset"); json.value(asset) }
+            // An asset on many owners of a batch is the same object each time: rendered once.
+            if let asset { json.key("asset"); json.value(asset, memoizedAs: asset.presented.asset.id) }
             json.key("assetId"); json.string(attachment.assetId)
             json.key("createdAt"); json.date(attachment.createdAt)
             json.key("id"); json.string(attachment.id)

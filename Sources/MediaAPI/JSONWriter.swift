@@ -16,6 +16,8 @@ struct JSONWriter: ~Copyable {
     private var depth = 0
     /// A key was just written: its value takes no comma.
     private var afterKey = false
+    /// Where values written with `value(_:memoizedAs:)` are in the document.
+    private var memoized: [String: Range<Int>] = [:]
 
     init() {
         capacity = 16_384
@@ -108,6 +110,23 @@ struct JSONWriter: ~Copyable {
         separate()
         afterKey = true  // the item opens its own object without another comma
         item.write(to: &self)
+    }
+
+    /// A value that may repeat within the document (one asset attached to many owners of a
+    /// batch): written once, then its bytes copied wherever `key` comes again.
+    mutating func value(_ item: some JSONWritable, memoizedAs key: String) {
+        guard let range = memoized[key] else {
+            separate()
+            afterKey = true
+            let start = count
+            item.write(to: &self)
+            memoized[key] = start..<count
+            return
+        }
+        separate()
+        reserve(range.count)
+        (base + count).update(from: base + range.lowerBound, count: range.count)
+        count += range.count
     }
 
     mutating func value(_ item: (some JSONWritable)?) {

@@ -22,16 +22,40 @@ public enum JSONBytes {
         out[written] = quote
         written += 1
         var runStart = 0
-        for index in utf8.indices {
-            let byte = utf8[index]
-            guard byte == quote || byte == backslash || byte < 0x20 else { continue }
+        while true {
+            let index = firstEscape(utf8, from: runStart)
             written += copy(utf8, runStart..<index, to: out + written)
-            written += writeEscape(byte, to: out + written)
+            guard index < utf8.count else { break }
+            written += writeEscape(utf8[index], to: out + written)
             runStart = index + 1
         }
-        written += copy(utf8, runStart..<utf8.count, to: out + written)
         out[written] = quote
         return written + 1
+    }
+
+    /// The index of the first byte from `start` that a JSON string must escape (a quote, a
+    /// backslash, a control character), or the count: eight bytes at a time, each test a
+    /// zero-byte search in one word (the lowest flagged byte is always a real match).
+    @inlinable
+    static func firstEscape(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        if let base = utf8.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while index + 8 <= utf8.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let quotes = word ^ (ones &* UInt64(quote)), backslashes = word ^ (ones &* UInt64(backslash))
+                let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes
+                    | (word &- ones &* 0x20) & ~word) & highs
+                if found != 0 { return index + found.littleEndian.trailingZeroBitCount / 8 }
+                index += 8
+            }
+        }
+        while index < utf8.count {
+            let byte = utf8[index]
+            if byte == quote || byte == backslash || byte < 0x20 { return index }
+            index += 1
+        }
+        return index
     }
 
     /// Appends `text` as a JSON string literal (see `writeString`).
@@ -96,20 +120,33 @@ public enum JSONBytes {
         let milliseconds = Int64(exactly: scaled) ?? (scaled < 0 ? Int64.min / 2 : Int64.max / 2)
         let (days, millisecondOfDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        var written = writeInteger(year, minimumDigits: 4, to: out)
-        // The fixed-width rest: -MM-DDTHH:MM:SS.mmmZ
-        func put(_ separator: UInt8, _ value: Int64, digits: Int) {
-            out[written] = separator
-            written += 1 + writeInteger(value, minimumDigits: digits, to: out + written + 1)
+        var written: Int
+        if (0...9999).contains(year) {
+            putDigits(year, 4, at: out)
+            written = 4
+        } else {
+            written = writeInteger(year, minimumDigits: 4, to: out)
         }
-        put(UInt8(ascii: "-"), month, digits: 2)
-        put(UInt8(ascii: "-"), day, digits: 2)
-        put(UInt8(ascii: "T"), millisecondOfDay / 3_600_000, digits: 2)
-        put(UInt8(ascii: ":"), millisecondOfDay / 60_000 % 60, digits: 2)
-        put(UInt8(ascii: ":"), millisecondOfDay / 1000 % 60, digits: 2)
-        put(UInt8(ascii: "."), millisecondOfDay % 1000, digits: 3)
-        out[written] = UInt8(ascii: "Z")
-        return written + 1
+        // The fixed-width rest: -MM-DDTHH:MM:SS.mmmZ
+        let rest = out + written
+        rest[0] = UInt8(ascii: "-"); putDigits(month, 2, at: rest + 1)
+        rest[3] = UInt8(ascii: "-"); putDigits(day, 2, at: rest + 4)
+        rest[6] = UInt8(ascii: "T"); putDigits(millisecondOfDay / 3_600_000, 2, at: rest + 7)
+        rest[9] = UInt8(ascii: ":"); putDigits(millisecondOfDay / 60_000 % 60, 2, at: rest + 10)
+        rest[12] = UInt8(ascii: ":"); putDigits(millisecondOfDay / 1000 % 60, 2, at: rest + 13)
+        rest[15] = UInt8(ascii: "."); putDigits(millisecondOfDay % 1000, 3, at: rest + 16)
+        rest[19] = UInt8(ascii: "Z")
+        return written + 20
+    }
+
+    /// Writes the last `count` decimal digits of a non-negative `value`.
+    @inlinable
+    static func putDigits(_ value: Int64, _ count: Int, at out: UnsafeMutablePointer<UInt8>) {
+        var value = value
+        for position in stride(from: count - 1, through: 0, by: -1) {
+            out[position] = UInt8(truncatingIfNeeded: 48 + value % 10)
+            value /= 10
+        }
     }
 
     /// Appends `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds truncated).

@@ -25,7 +25,7 @@ public struct AssetRepository {
 
     /// Several of the user's assets at once (one query), keyed by id.
     public func find(ids: [String], userId: String) throws -> [String: MediaAsset] {
-        let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
+        let wellFormed = Set(ids).filter(MediaID.isWellFormed).sorted()
         guard !wellFormed.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
         let found = try MediaAsset.fetchAll(database, """
@@ -149,7 +149,7 @@ public struct AssetRepository {
     /// Which of these ids are assets whose files must stay: not deleted and not failed
     /// (an ingest in progress inserts its row before it stores anything).
     public func liveIds(_ ids: [String]) throws -> Set<String> {
-        let wellFormed = Array(Set(ids.filter(MediaID.isWellFormed)))
+        let wellFormed = Set(ids).filter(MediaID.isWellFormed).sorted()
         guard !wellFormed.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
         let rows = try database.query("""

@@ -42,6 +42,26 @@ public struct JobRepository {
         return (page.items, page.next)
     }
 
+    // MARK: - Per-user limits
+
+    /// The user's jobs that are queued or running.
+    public func openCount(userId: String) throws -> Int {
+        try database.queryOne("""
+            SELECT COUNT(*) AS open FROM `MediaGenerationJob` WHERE `userId` = ? AND `status` IN (?, ?)
+            """, [userId, MediaJobStatus.queued, MediaJobStatus.running])?.get("open") ?? 0
+    }
+
+    /// How many of the user's jobs were created after `date` (at most `limit` are read, on
+    /// the (userId, createdAt) index), and the oldest of the newest `limit` of them.
+    public func created(userId: String, since date: Date, counting limit: Int) throws -> (count: Int, oldest: Date?) {
+        let row = try database.queryOne("""
+            SELECT COUNT(*) AS count, MIN(`createdAt`) AS oldest FROM (
+                SELECT `createdAt` FROM `MediaGenerationJob` WHERE `userId` = ? AND `createdAt` > ?
+                ORDER BY `createdAt` DESC LIMIT ?) AS recent
+            """, [userId, date, limit])
+        return (try row?.get("count") ?? 0, try row?.get("oldest"))
+    }
+
     // MARK: - The runner's side
 
     /// Claims the oldest queued job for this runner, unless `limit` jobs already run

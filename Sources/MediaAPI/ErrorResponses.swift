@@ -73,6 +73,7 @@ extension APIError {
         case .empty: self = .badRequest(error.message, code: "empty_file")
         case .unsupportedType: self = .unsupportedMediaType(error.message)
         case .rejectedImage(.tooManyPixels): self = .unprocessable(error.message, code: "image_too_large")
+        case .rejectedImage(.metadataTooLarge): self = .unprocessable(error.message, code: "metadata_too_large")
         case .rejectedImage: self = .unprocessable(error.message, code: "undecodable_image")
         case .rejectedVideo(let refusal):
             switch refusal {

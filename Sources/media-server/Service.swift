@@ -97,7 +97,8 @@ enum Service {
             let storage = origin.storage
             presenter = AssetPresenter(variants: VariantRepository(database: database), delivery: origin.delivery)
             ingest = IngestService(database: database, storage: storage,
-                                   processor: ImageProcessor(maxPixels: configuration.maxPixels),
+                                   processor: ImageProcessor(maxPixels: configuration.maxPixels,
+                                                             maxMetadataBytes: configuration.maxMetadataBytes),
                                    video: configuration.video,
                                    quota: StorageQuota(limitBytes: configuration.userQuotaBytes))
             attachments = AttachmentService(database: database, registry: registry, presenter: presenter)

@@ -28,6 +28,10 @@ public final class LocalStack: @unchecked Sendable {
         if filesOrigin { settings["MEDIA_BASE_URL"] = "http://127.0.0.1:\(filesPort)/uploads" }
         settings["MEDIA_DEBUG_ENDPOINTS"] = settings["MEDIA_DEBUG_ENDPOINTS"] ?? "1"
         settings["MEDIA_WORKERS"] = settings["MEDIA_WORKERS"] ?? "2"
+        // The suite shares one database and a few users: per-user generation limits would count
+        // every test's jobs of the last hour. LimitsTests sets them.
+        settings["MEDIA_GENERATION_MAX_QUEUED"] = settings["MEDIA_GENERATION_MAX_QUEUED"] ?? "0"
+        settings["MEDIA_GENERATION_PER_HOUR"] = settings["MEDIA_GENERATION_PER_HOUR"] ?? "0"
         self.settings = settings
         do {
             try stack(["env", "pool-up"] + (nginx ? ["nginx-up"] : []))

@@ -261,7 +261,9 @@ public enum MetadataScan {
             for _ in 0..<extents {
                 // A length of 0 means "to the end of the file".
                 guard reader.skip(indexSize + offsetSize), let length = try reader.bigEndian(lengthSize) else { return }
-                bytes[id, default: 0] += length == 0 ? reader.size : min(length, reader.size)
+                let counted = length == 0 ? reader.size : min(length, reader.size)
+                let (sum, overflow) = bytes[id, default: 0].addingReportingOverflow(counted)
+                bytes[id] = overflow ? Int.max : sum
             }
         }
     }

@@ -62,14 +62,21 @@ struct ScanReader {
         return Array(window[(position - windowStart)..<(position - windowStart + count)])
     }
 
+    /// An unsigned field of `width` bytes (at most 8). One of 8 bytes that does not fit in
+    /// an Int answers Int.max: larger than any file, it fails every bounds check.
     mutating func bigEndian(_ width: Int) throws -> Int? {
         guard let bytes = try bytes(width) else { return nil }
-        return bytes.reduce(0) { $0 << 8 | Int($1) }
+        return Self.unsigned(bytes)
     }
 
     mutating func littleEndian(_ width: Int) throws -> Int? {
         guard let bytes = try bytes(width) else { return nil }
-        return bytes.reversed().reduce(0) { $0 << 8 | Int($1) }
+        return Self.unsigned(bytes.reversed())
+    }
+
+    private static func unsigned(_ bytes: [UInt8]) -> Int {
+        let value = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return value > UInt64(Int.max) ? Int.max : Int(value)
     }
 
     /// Hands the next `count` bytes to `body` a window at a time, until `body` answers false.

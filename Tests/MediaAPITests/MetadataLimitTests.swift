@@ -33,6 +33,7 @@ final class MetadataLimitTests: XCTestCase {
                 XCTAssertEqual(response.errorCode, "metadata_too_large", what)
             }
             XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("metadata limit: \(what): refused, worker peak RSS +\(growth >> 10) KiB")
         }
         XCTAssertEqual(try stack.storedObjects(under: user + "/"), [], "no file")
         XCTAssertEqual(stack.temporaryFiles(), [], "no temp file")
@@ -53,6 +54,7 @@ final class MetadataLimitTests: XCTestCase {
                 XCTAssertEqual(response.status, 201, "\(what): \(response.text)")
             }
             XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("metadata limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
         }
     }
 

@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CVips", dependencies: ["CLibVips"]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // zlib: the header scan counts what a compressed PNG text chunk inflates to.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ServerLog"),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI", "CChildProcess", "ServerLog"]),
@@ -28,7 +30,7 @@ let package = Package(
         .target(name: "S3", dependencies: ["Hashing"]),
 
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
-        .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "ServerLog"]),
+        .target(name: "Imaging", dependencies: ["CVips", "CLibVips", "CZlib", "ServerLog"]),
         // Video analysis and posters with ffprobe/ffmpeg as child processes.
         .target(name: "Video", dependencies: ["CChildProcess"]),
         .target(name: "Media", dependencies: ["MariaDB", "Imaging", "Video", "Hashing", "S3", "ServerLog"]),

@@ -7,12 +7,16 @@ import Foundation
 public struct ImageProcessor: Sendable {
     /// The most pixels (width × height × pages) a file may declare.
     public let maxPixels: Int
+    /// The most bytes of metadata (text, EXIF, XMP, ICC, comments) a file may carry.
+    public let maxMetadataBytes: Int
 
-    public init(maxPixels: Int) {
+    public init(maxPixels: Int, maxMetadataBytes: Int = 1 << 20) {
         self.maxPixels = maxPixels
+        self.maxMetadataBytes = maxMetadataBytes
     }
 
-    /// Reads the file's header: detects the format from its magic bytes, requires the
+    /// Reads the file's header: detects the format from its magic bytes, bounds its metadata
+    /// (`MetadataScan`) before libvips reads any, requires the
     /// loader libvips picks to be the allow-listed one for that format, and refuses
     /// files that declare more than `maxPixels`. Decodes no pixels. `format` is what the
     /// caller already sniffed from the same bytes (ingest does so first), else it is sniffed here.
@@ -20,6 +24,7 @@ public struct ImageProcessor: Sendable {
         try Vips.initialize()
         try requireLiteralPath(path)
         let format = try sniffed ?? sniffedFormat(path: path)
+        try requireWithinMetadataLimit(path: path, format: format)
         guard let loaderName = media_vips_find_loader(path) else {
             throw ImagingError.corrupt("no libvips loader accepts this \(format.rawValue) file: \(Vips.takeError())")
         }
@@ -149,6 +154,17 @@ public struct ImageProcessor: Sendable {
         guard !path.hasSuffix("]") else {
             throw ImagingError.processingFailed("image paths must not end in ']': \(path)")
         }
+    }
+
+    /// Before libvips opens the file: it reads every metadata block whole.
+    private func requireWithinMetadataLimit(path: String, format: ImageFormat) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ImagingError.processingFailed("cannot open \(path)") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw ImagingError.processingFailed("cannot stat \(path)") }
+        try MetadataScan.measure(.file(descriptor: descriptor, size: Int(status.st_size)), format: format,
+                                 limit: maxMetadataBytes)
     }
 
     private func requireWithinPixelLimit(_ header: ImageHeader) throws {

@@ -6,6 +6,9 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedFormat(String)
     /// The header declares more pixels than the configured limit (413).
     case tooManyPixels(width: Int, height: Int, pages: Int, limit: Int)
+    /// Text chunks, EXIF, XMP, ICC profiles or comments beyond MEDIA_MAX_METADATA_BYTES,
+    /// found by the header scan before libvips reads them (422).
+    case metadataTooLarge(limit: Int)
     /// Looks like an accepted format but cannot be decoded: truncated, damaged (422).
     case corrupt(String)
     /// A requested output size outside what the renderer makes (400).
@@ -20,6 +23,9 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .tooManyPixels(width, height, pages, limit):
             "The image is too large: \(width) × \(height) pixels\(pages > 1 ? " × \(pages) pages" : "") "
                 + "is more than the limit of \(megapixels(limit)) megapixels."
+        case .metadataTooLarge(let limit):
+            "The image carries more than \(limit) bytes of metadata (text, EXIF, XMP, ICC profiles or comments); "
+                + "remove it and upload again."
         case .corrupt:
             "The image is damaged or truncated and cannot be decoded."
         case let .invalidDimensions(width, height):

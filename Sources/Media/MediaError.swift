@@ -20,6 +20,10 @@ public enum MediaError: Error, Equatable, Sendable {
     /// A unique key refused the write.
     case conflict
     case databaseUnavailable(detail: String)
+    /// The file does not fit in what is left of the user's storage quota.
+    case quotaExceeded(usedBytes: Int64, limitBytes: Int64, fileBytes: Int64)
+    /// A per-user generation limit is reached; another job may be queued after `retryAfterSeconds`.
+    case generationLimit(GenerationLimit, limit: Int, retryAfterSeconds: Int)
     /// The origin storage (a bucket) did not answer, or refused our keys; nothing was kept.
     case storageUnavailable(detail: String)
 

@@ -5,12 +5,22 @@ public struct APIError: Error, Equatable {
     public let code: String
     public let message: String
     public var headers: [(String, String)] = []
+    /// The numbers behind a refusal (a quota's use and limit), rendered as `error.details`
+    /// so that a client can show them without parsing the message.
+    public var details: [(String, Detail)] = []
 
-    public init(status: Int, code: String, message: String, headers: [(String, String)] = []) {
+    public enum Detail: Sendable {
+        case integer(Int64)
+        case text(String)
+    }
+
+    public init(status: Int, code: String, message: String, headers: [(String, String)] = [],
+                details: [(String, Detail)] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.details = details
     }
 
     public static func == (lhs: APIError, rhs: APIError) -> Bool {

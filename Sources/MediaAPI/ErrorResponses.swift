@@ -40,6 +40,24 @@ extension APIError {
                             headers: [("Retry-After", "1")])
         case .conflict:
             self = .conflict("That already exists.", code: "conflict")
+        case .quotaExceeded(let used, let limit, let size):
+            // 413, not 403: the request is refused for its size (a smaller file may fit),
+            // not for who sent it; upload clients already show a 413 as "too large".
+            self = APIError(status: 413, code: "quota_exceeded",
+                            message: "This file (\(size) bytes) does not fit in your storage quota: "
+                                + "\(used) of \(limit) bytes are used. Delete some media to make room.",
+                            details: [("usedBytes", .integer(used)), ("limitBytes", .integer(limit)),
+                                      ("fileBytes", .integer(size))])
+        case .generationLimit(let which, let limit, let retryAfter):
+            let what = switch which {
+            case .queued: "\(limit) generation jobs queued or running at once"
+            case .perHour: "\(limit) generation jobs per hour"
+            }
+            self = APIError(status: 429, code: "generation_limit",
+                            message: "You have reached the limit of \(what); try again in \(retryAfter) s.",
+                            headers: [("Retry-After", String(retryAfter))],
+                            details: [("limit", .text(which.rawValue)), ("max", .integer(Int64(limit))),
+                                      ("retryAfterSeconds", .integer(Int64(retryAfter)))])
         case .databaseUnavailable(let detail):
             Log.warning("database.unavailable", ["requestId": .string(requestId), "error": .string(detail)])
             self = .unavailable("The database is unavailable; try again shortly.", code: "database_unavailable")
@@ -55,6 +73,7 @@ extension APIError {
         case .empty: self = .badRequest(error.message, code: "empty_file")
         case .unsupportedType: self = .unsupportedMediaType(error.message)
         case .rejectedImage(.tooManyPixels): self = .unprocessable(error.message, code: "image_too_large")
+        case .rejectedImage(.metadataTooLarge): self = .unprocessable(error.message, code: "metadata_too_large")
         case .rejectedImage: self = .unprocessable(error.message, code: "undecodable_image")
         case .rejectedVideo(let refusal):
             switch refusal {

@@ -26,7 +26,16 @@ public struct HTTPResponse {
         JSONBytes.appendString(error.code, to: &body)
         body += Array(",\"message\":".utf8)
         JSONBytes.appendString(error.message, to: &body)
-        body += Array("}}".utf8)
+        for (index, (name, value)) in error.details.enumerated() {
+            body += Array((index == 0 ? ",\"details\":{" : ",").utf8)
+            JSONBytes.appendString(name, to: &body)
+            body.append(UInt8(ascii: ":"))
+            switch value {
+            case .integer(let number): JSONBytes.appendInteger(number, to: &body)
+            case .text(let text): JSONBytes.appendString(text, to: &body)
+            }
+        }
+        body += Array((error.details.isEmpty ? "}}" : "}}}").utf8)
         return HTTPResponse(status: error.status,
                             headers: [("Content-Type", "application/json; charset=utf-8")] + error.headers, body: body)
     }

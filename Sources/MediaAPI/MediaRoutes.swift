@@ -14,6 +14,7 @@ package struct MediaRoutes {
     func register(in router: inout Router) {
         router.add("POST", "/api/media/upload", signedIn: upload)
         router.add("GET", "/api/media", signedIn: list)
+        router.add("GET", "/api/media/usage", signedIn: usage)
         router.add("GET", "/api/media/:id", signedIn: show)
         router.add("PATCH", "/api/media/:id", signedIn: update)
         router.add("DELETE", "/api/media/:id", signedIn: delete)
@@ -74,6 +75,12 @@ package struct MediaRoutes {
             response.headers += [("ETag", validator), caching]
             return response
         }
+    }
+
+    func usage(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        var response = HTTPResponse.json(UsageRepresentation(usage: try library.usage(userId: userId)))
+        response.headers.append(("Cache-Control", "private, no-cache"))
+        return response
     }
 
     func show(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {

@@ -11,7 +11,7 @@ import Video
 /// The parsers a request's bytes reach, each as a function of arbitrary input. A target
 /// may throw (that is the parser refusing); it must never trap, hang or leak.
 enum ParserTarget: String, CaseIterable {
-    case cursor, multipart, json, jwt, query, owners, sniffer, container, ffprobe, s3xml
+    case cursor, multipart, json, jwt, query, owners, sniffer, metadata, container, ffprobe, s3xml
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -22,6 +22,7 @@ enum ParserTarget: String, CaseIterable {
         case .query: Self.query(input)
         case .owners: Self.owners(input)
         case .sniffer: Self.sniffer(input)
+        case .metadata: Self.metadata(input)
         case .container: Self.container(input)
         case .ffprobe: Self.ffprobe(input)
         case .s3xml: Self.s3xml(input)
@@ -42,6 +43,18 @@ enum ParserTarget: String, CaseIterable {
     /// An upload's first bytes, as the type sniffer sees them.
     static func sniffer(_ input: [UInt8]) {
         _ = MediaTypeSniffer.detect(prefix: Array(input.prefix(MediaTypeSniffer.prefixLength)))
+    }
+
+    /// A whole image through the metadata scan: the first byte picks the format it is read
+    /// as, the rest is the file, scanned under a small limit and under the default one.
+    static func metadata(_ input: [UInt8]) {
+        guard let selector = input.first else { return }
+        let format = ImageFormat.allCases[Int(selector) % ImageFormat.allCases.count]
+        for limit in [4096, 1 << 20] {
+            guard let found = try? MetadataScan.measure(.bytes(Array(input.dropFirst())), format: format,
+                                                        limit: limit) else { continue }
+            precondition(found <= limit, "a scan within the limit answered \(found)")
+        }
     }
 
     /// A whole uploaded file through the container layout check, read as both families.

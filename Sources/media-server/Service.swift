@@ -25,7 +25,8 @@ enum Service {
         let runner = makeRunner(configuration: configuration, provider: provider, origin: origin, registry: registry)
         let services = UseCases(configuration: configuration, database: database, origin: origin, registry: registry)
         let queue = GenerationQueue(database: database, provider: provider, attachments: services.attachments,
-                                    presenter: services.presenter, wakeRunner: { runner.wake() })
+                                    presenter: services.presenter, limits: configuration.generationLimits,
+                                    wakeRunner: { runner.wake() })
 
         let router = Router.media(
             library: services.library, attachments: services.attachments, generation: queue, scoreboard: scoreboard,
@@ -96,8 +97,10 @@ enum Service {
             let storage = origin.storage
             presenter = AssetPresenter(variants: VariantRepository(database: database), delivery: origin.delivery)
             ingest = IngestService(database: database, storage: storage,
-                                   processor: ImageProcessor(maxPixels: configuration.maxPixels),
-                                   video: configuration.video)
+                                   processor: ImageProcessor(maxPixels: configuration.maxPixels,
+                                                             maxMetadataBytes: configuration.maxMetadataBytes),
+                                   video: configuration.video,
+                                   quota: StorageQuota(limitBytes: configuration.userQuotaBytes))
             attachments = AttachmentService(database: database, registry: registry, presenter: presenter)
             library = AssetLibrary(database: database, storage: storage, ingest: ingest, attachments: attachments,
                                    presenter: presenter, stagingDirectory: origin.staging.directory,

@@ -34,6 +34,9 @@ struct ServiceConfiguration: Sendable {
     var signingSecret: String
     var maxUploadBytes: Int64
     var maxPixels: Int
+    var maxMetadataBytes: Int
+    var userQuotaBytes: Int64?
+    var generationLimits: GenerationLimits
     var video: VideoIngest
     var generationProvider: String
     var generationConcurrency: Int
@@ -84,6 +87,8 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_SIGNING_SECRET", "(required with local signed delivery)", "nginx secure_link secret: at least 16 of A-Z a-z 0-9 - _ (the same string in nginx's media-delivery.conf)"),
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
         ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
+        ("MEDIA_MAX_METADATA_BYTES", "1m", "largest metadata of one image (text chunks as inflated, EXIF, XMP, ICC, comments), checked from the header before decoding"),
+        ("MEDIA_USER_QUOTA_BYTES", "off", "bytes of originals one user may store (bytes, or with k/m/g; off: no quota)"),
         ("MEDIA_MAX_VIDEO_BYTES", "2g", "largest accepted video file (bytes, or with k/m/g); nginx client_max_body_size of the upload location follows the larger limit"),
         ("MEDIA_MAX_VIDEO_SECONDS", "4h", "longest accepted video (seconds, or with ms/s/m/h), from the container's duration"),
         ("MEDIA_MAX_VIDEO_FRAME", "8192x8192", "largest accepted video frame, WIDTHxHEIGHT as displayed (either orientation)"),
@@ -94,6 +99,8 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_FFMPEG", "/usr/bin/ffmpeg", "absolute path of ffmpeg"),
         ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
         ("MEDIA_GENERATION_CONCURRENCY", "2", "generation jobs running at once, host-wide"),
+        ("MEDIA_GENERATION_MAX_QUEUED", "10", "generation jobs one user may have queued or running at once (0: no limit)"),
+        ("MEDIA_GENERATION_PER_HOUR", "60", "generation jobs one user may start per hour (0: no limit)"),
         ("MEDIA_GENERATION_MAX_ATTEMPTS", "3", "runs of one job before it fails (a worker dying mid-job costs one)"),
         ("MEDIA_GENERATION_STALE_AFTER", "30s", "a running job whose heartbeat is older belongs to a dead worker and is reclaimed"),
         ("MEDIA_OPENAI_BASE_URL", "https://api.openai.com", "base URL of the OpenAI-compatible images API"),
@@ -167,6 +174,9 @@ struct ServiceConfiguration: Sendable {
         }
         maxUploadBytes = reader.byteCount("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024)
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
+        maxMetadataBytes = Int(clamping: reader.byteCount("MEDIA_MAX_METADATA_BYTES", default: 1 << 20))
+        userQuotaBytes = environment["MEDIA_USER_QUOTA_BYTES"] == "off" ? nil
+            : reader.optionalByteCount("MEDIA_USER_QUOTA_BYTES")
         let defaults = VideoIngest.Limits()
         let frame = reader.value("MEDIA_MAX_VIDEO_FRAME", default: (defaults.maxWidth, defaults.maxHeight)) { text in
             let sides = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
@@ -212,6 +222,9 @@ struct ServiceConfiguration: Sendable {
             ["procedural", "openai"].contains($0) ? $0 : nil
         }
         generationConcurrency = reader.integer("MEDIA_GENERATION_CONCURRENCY", default: 2, range: 1...256) ?? 2
+        generationLimits = GenerationLimits(
+            maxQueued: reader.integer("MEDIA_GENERATION_MAX_QUEUED", default: 10, range: 0...100_000) ?? 10,
+            perHour: reader.integer("MEDIA_GENERATION_PER_HOUR", default: 60, range: 0...1_000_000) ?? 60)
         generationMaxAttempts = reader.integer("MEDIA_GENERATION_MAX_ATTEMPTS", default: 3, range: 1...20) ?? 3
         generationStaleAfterMilliseconds = reader.duration("MEDIA_GENERATION_STALE_AFTER", default: 30_000)
         openAIBaseURL = reader.value("MEDIA_OPENAI_BASE_URL", default: "https://api.openai.com") {
@@ -322,6 +335,12 @@ struct EnvironmentReader {
             let (bytes, overflow) = number.multipliedReportingOverflow(by: scale)
             return overflow ? nil : bytes
         }
+    }
+
+    /// A byte count (see `byteCount`), nil when the variable is unset.
+    mutating func optionalByteCount(_ name: String) -> Int64? {
+        guard let text = environment[name], !text.isEmpty else { return nil }
+        return byteCount(name, default: 0)
     }
 
     /// `250ms`, `30s`, `2m`, or a bare number of seconds; in milliseconds.

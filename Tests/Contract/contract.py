@@ -7,8 +7,9 @@ is documented, the required headers are there, and the body has a documented med
 and matches its JSON Schema (2020-12, the dialect of OpenAPI 3.1). Beyond the operations
 it applies the rules the contract's description states: an unlisted path answers 404
 `not_found`, an unlisted method 405 `method_not_allowed` with `Allow`, any request may
-answer 400 `bad_request` for a path that is not valid percent-encoded UTF-8, and a `%`
-that starts no escape gets nginx's own 400 page (before any media location).
+answer 400 `bad_request` for a path that is not valid percent-encoded UTF-8 (nginx's
+JSON 400 for a `%` that starts no escape), 414 `uri_too_long`, and nginx's 429
+`rate_limited` with `Retry-After`.
 """
 import json
 import os
@@ -104,10 +105,18 @@ class Contract:
         headers = {name.lower(): value for name, value in headers.items()}
         path = urlsplit(target).path
         if INVALID_ESCAPE.search(path):
-            # nginx refuses to decode it before choosing a location: its own 400 page.
-            return [] if status == 400 else [f"a path with an invalid %-escape answered {status}, not 400"]
+            # nginx refuses to decode it before choosing a location, in the API's JSON shape.
+            if status == 400 and error_code(body) == "bad_request":
+                return self.schema_problems(pointer("components", "schemas", "Error"), parse_json(body))
+            return [f"a path with an invalid %-escape answered {status} {body[:100]!r}, not a JSON 400 bad_request"]
         if not is_service_path(path):
             return [f"{path} is not a path of the service"]
+        for any_status, code in ((429, "rate_limited"), (414, "uri_too_long")):
+            if status == any_status and error_code(body) == code:
+                found = self.schema_problems(pointer("components", "schemas", "Error"), parse_json(body))
+                if status == 429 and "retry-after" not in headers:
+                    found.append("429 rate_limited without a Retry-After header")
+                return found
         matched = self.match(path)
         if matched is None:
             return self.rule_problems("an unlisted path", 404, "not_found", status, headers, body)

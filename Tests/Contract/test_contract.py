@@ -85,7 +85,11 @@ def test_the_rules_beyond_the_operations():
     assert "without an Allow header" in problems("POST", "/api/media/jobs", 405, JSON, error("method_not_allowed"))[0]
     assert problems("GET", "/api/media/%ff", 400, JSON, error("bad_request")) == []
     assert problems("PATCH", "/api/media/%ff", 400, JSON, error("bad_request")) == []
-    assert problems("GET", "/api/media/%ZZ", 400, {"content-type": "text/html"}, b"<html>") == []
+    assert problems("GET", "/api/media/%ZZ", 400, JSON, error("bad_request")) == []
+    assert problems("GET", "/api/media/%ZZ", 400, {"content-type": "text/html"}, b"<html>") != []
+    assert problems("GET", "/api/media", 429, {**JSON, "retry-after": "1"}, error("rate_limited")) == []
+    assert "without a Retry-After" in problems("DELETE", "/api/media/c1", 429, JSON, error("rate_limited"))[0]
+    assert problems("GET", "/api/media/" + "a" * 9000, 414, JSON, error("uri_too_long")) == []
     assert "not a path of the service" in problems("GET", "/api/other", 200, JSON, {})[0]
 
 

@@ -10,7 +10,8 @@ final class FuzzCorpusTests: XCTestCase {
         let binary = (TestEnvironment.binary as NSString).deletingLastPathComponent + "/media-fuzz"
         let corpus = TestEnvironment.repository.appendingPathComponent("Tests/FuzzCorpus").path
         let targets = try FileManager.default.contentsOfDirectory(atPath: corpus).sorted()
-        XCTAssertEqual(targets, ["container", "cursor", "ffprobe", "json", "jwt", "multipart", "owners", "query", "s3xml", "sniffer"])
+        XCTAssertEqual(targets, ["container", "cursor", "ffprobe", "json", "jwt", "metadata", "multipart", "owners", "query", "s3xml",
+                                 "sniffer"])
         for target in targets {
             let folder = corpus + "/" + target
             let inputs = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().map { folder + "/" + $0 }

@@ -93,15 +93,55 @@ public enum Fixtures {
     /// A valid PNG header declaring `width`×`height` pixels, with almost no pixel data:
     /// the decompression-bomb shape that must be refused from the header alone.
     public static func pngDeclaring(width: UInt32, height: UInt32) -> [UInt8] {
-        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-            let typed = Array(type.utf8) + data
-            return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
-        }
         let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
         // A zlib stream of a few rows' worth of zeros: the file is tiny, the image is not.
         let idat: [UInt8] = [0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]
-        return [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] + chunk("IHDR", header) + chunk("IDAT", idat)
-            + chunk("IEND", [])
+        return [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] + pngChunk("IHDR", header) + pngChunk("IDAT", idat)
+            + pngChunk("IEND", [])
+    }
+
+    /// One PNG chunk: length, type, data, CRC.
+    public static func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let typed = Array(type.utf8) + data
+        return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
+    }
+
+    /// A valid PNG with `chunks` (made with `pngChunk`) right after its IHDR.
+    public static func png(inserting chunks: [UInt8]) throws -> [UInt8] {
+        var bytes = try Self.bytes(convert("gradient-64.png", ["-size", "64x64", "gradient:navy-orange"]))
+        bytes.insert(contentsOf: chunks, at: 8 + 25)  // the signature, then IHDR's 25 bytes
+        return bytes
+    }
+
+    /// `count` zero bytes as a zlib stream, made by Python's zlib (level 9: 512 MiB of zeros
+    /// come to about 500 KB), kept as a fixture.
+    public static func zlibZeros(_ count: Int) throws -> [UInt8] {
+        try Self.bytes(file("zeros-\(count).zlib") { path in
+            try run("/usr/bin/python3", ["-c", """
+                import sys, zlib
+                left, out = \(count), zlib.compressobj(9)
+                with open(sys.argv[1], "wb") as f:
+                    while left:
+                        n = min(left, 1 << 20)
+                        f.write(out.compress(bytes(n)))
+                        left -= n
+                    f.write(out.flush())
+                """, path])
+        })
+    }
+
+    /// JPEG APPn segments carrying `count` bytes in all (each at most 65,533).
+    public static func jpegSegments(marker: UInt8, totalling count: Int, prefix: [UInt8] = []) -> [UInt8] {
+        var segments: [UInt8] = []
+        var left = count
+        while left > 0 {
+            let payload = min(left, 65_533 - prefix.count)
+            let length = payload + prefix.count + 2
+            segments += [0xFF, marker, UInt8(length >> 8), UInt8(length & 0xFF)] + prefix
+                + [UInt8](repeating: 0x41, count: payload)
+            left -= payload
+        }
+        return segments
     }
 
     private static func bigEndian(_ value: UInt32) -> [UInt8] {

@@ -9,19 +9,29 @@ import Foundation
 public final class LocalStack: @unchecked Sendable {
     public let runDirectory: String
     public let httpPort: UInt16
+    /// nginx's second server, serving only /uploads/: the stored files' own origin.
+    public let filesPort: UInt16
     public let settings: [String: String]
     public var http: HTTPClient { HTTPClient(port: httpPort) }
     public var socketPath: String { runDirectory + "/media.sock" }
     public var fastCGI: FastCGIClient { FastCGIClient(socketPath: socketPath) }
 
-    /// Starts pool and nginx. `settings` are extra MEDIA_* variables for the pool.
-    public init(_ name: String, settings: [String: String] = [:], nginx: Bool = true) throws {
+    /// Starts pool and nginx. `settings` are extra MEDIA_* variables for the pool. With
+    /// `filesOrigin`, responses point at the files' own origin (MEDIA_BASE_URL on `filesPort`).
+    public init(_ name: String, settings: [String: String] = [:], nginx: Bool = true, filesOrigin: Bool = false) throws {
         // Unix socket paths are limited to 107 bytes: keep the run directory short.
         runDirectory = "/tmp/mt-\(name.prefix(12))-\(UInt32.random(in: 0...UInt32.max))"
         httpPort = try freePort()
+        filesPort = try freePort()
         var settings = TestOrigin.settings().merging(settings) { $1 }
+        settings["MEDIA_FILES_PORT"] = String(filesPort)
+        if filesOrigin { settings["MEDIA_BASE_URL"] = "http://127.0.0.1:\(filesPort)/uploads" }
         settings["MEDIA_DEBUG_ENDPOINTS"] = settings["MEDIA_DEBUG_ENDPOINTS"] ?? "1"
         settings["MEDIA_WORKERS"] = settings["MEDIA_WORKERS"] ?? "2"
+        // The suite shares one database and a few users: per-user generation limits would count
+        // every test's jobs of the last hour. LimitsTests sets them.
+        settings["MEDIA_GENERATION_MAX_QUEUED"] = settings["MEDIA_GENERATION_MAX_QUEUED"] ?? "0"
+        settings["MEDIA_GENERATION_PER_HOUR"] = settings["MEDIA_GENERATION_PER_HOUR"] ?? "0"
         self.settings = settings
         do {
             try stack(["env", "pool-up"] + (nginx ? ["nginx-up"] : []))

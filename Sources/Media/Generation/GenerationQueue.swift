@@ -38,21 +38,25 @@ public struct GenerationQueue {
     let provider: any ImageProvider
     let attachments: AttachmentService
     let presenter: AssetPresenter
+    let limits: GenerationLimits
     /// Wakes this worker's runner when a job is queued.
     let wakeRunner: @Sendable () -> Void
 
     public init(database: Database, provider: any ImageProvider, attachments: AttachmentService,
-                presenter: AssetPresenter, wakeRunner: @escaping @Sendable () -> Void) {
+                presenter: AssetPresenter, limits: GenerationLimits = GenerationLimits(),
+                wakeRunner: @escaping @Sendable () -> Void) {
         self.database = database
         self.provider = provider
         self.attachments = attachments
         self.presenter = presenter
+        self.limits = limits
         self.wakeRunner = wakeRunner
     }
 
     var jobs: JobRepository { JobRepository(database: database) }
 
-    /// Validates the order, checks the attach target's owner, and queues the job.
+    /// Validates the order, checks the attach target's owner, and queues the job within the
+    /// user's generation limits.
     public func enqueue(_ order: GenerationOrder, userId: String, requestId: String) throws -> MediaGenerationJob {
         switch order.type ?? "image" {
         case "image": break
@@ -81,7 +85,7 @@ public struct GenerationQueue {
             id: MediaID.generate(), userId: userId, type: .image, prompt: prompt,
             negativePrompt: order.negativePrompt.flatMap { $0.isEmpty ? nil : $0 }, params: parameters.json,
             provider: provider.name, model: provider.model, status: .queued, createdAt: now, updatedAt: now)
-        try jobs.insert(job)
+        try limits.admit(job, in: database)
         Log.info("job.state", ["jobId": .string(job.id), "status": "queued", "provider": .string(provider.name),
                                "userId": .string(userId), "requestId": .string(requestId)])
         wakeRunner()

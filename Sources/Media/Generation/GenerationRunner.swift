@@ -172,6 +172,10 @@ public final class GenerationRunner: @unchecked Sendable {
         } catch let error as IngestError {
             finish(job, failed: "the provider's image was refused: \(error.message)",
                    outcome: ProviderError.Outcome.invalidOutput.rawValue, result: &result, staged: staged)
+        } catch MediaError.quotaExceeded(let used, let limit, let size) {
+            // Another attempt would be refused the same way until the user makes room.
+            finish(job, failed: "the image (\(size) bytes) does not fit in the user's storage quota: \(used) of "
+                       + "\(limit) bytes are used", outcome: "quota_exceeded", result: &result, staged: staged)
         } catch {
             // Our side failed (storage, database): the saved bytes make another attempt cheap.
             if job.attempts < settings.maxAttempts, (try? jobs.requeue(id: job.id, error: "\(error)")) != nil {

@@ -44,7 +44,8 @@ public protocol IngestCompanion<Record> {
 }
 
 /// The one way a file becomes a `MediaAsset`, for uploads and generated images alike:
-/// detect the type from magic bytes, check limits from the header (a video's from
+/// detect the type from magic bytes, reserve the file's size in the user's quota, check
+/// limits from the header (a video's from
 /// ffprobe's description, its variants made from a poster frame), make the variants,
 /// store every object, then write the variants and the `ready` asset in one transaction.
 /// Any failure removes every stored object; a refused file leaves no row, a server-side
@@ -55,14 +56,17 @@ public struct IngestService {
     public let processor: ImageProcessor
     public let variants: [VariantPlan]
     public let video: VideoIngest
+    public let quota: StorageQuota
 
     public init(database: Database, storage: any OriginStorage, processor: ImageProcessor,
-                variants: [VariantPlan] = [.thumbnail, .preview], video: VideoIngest = VideoIngest()) {
+                variants: [VariantPlan] = [.thumbnail, .preview], video: VideoIngest = VideoIngest(),
+                quota: StorageQuota = .off) {
         self.database = database
         self.storage = storage
         self.processor = processor
         self.variants = variants
         self.video = video
+        self.quota = quota
     }
 
     public func ingest(_ file: StagedFile, _ request: IngestRequest) throws -> (MediaAsset, [MediaVariant]) {
@@ -98,7 +102,8 @@ public struct IngestService {
             description: request.description, tags: request.tags, sizeBytes: file.byteCount,
             storageKey: originalKey.description, storageProvider: storage.provider, checksum: file.sha256,
             status: .pending, source: request.source, createdAt: now, updatedAt: now)
-        try assets.insert(asset)
+        // Before anything is stored: the pending row reserves the file's bytes in the quota.
+        try quota.reserve(asset, in: database)
 
         do {
             try assets.updateStatus(id: assetId, to: .processing)
@@ -178,7 +183,7 @@ public struct IngestService {
         } catch let error as ImagingError {
             switch error {
             case .unsupportedFormat(let what): throw IngestError.unsupportedType(what)
-            case .tooManyPixels, .corrupt: throw IngestError.rejectedImage(error)
+            case .tooManyPixels, .metadataTooLarge, .corrupt: throw IngestError.rejectedImage(error)
             case .invalidDimensions, .processingFailed: throw error
             }
         }

@@ -79,6 +79,15 @@ public struct AssetLibrary {
         return (presenter.present(asset, variants: variants), attachment)
     }
 
+    /// What the user's library holds against the storage quota.
+    public func usage(userId: String) throws -> StorageUsage {
+        var byType: [MediaType: StorageUsage.Tally] = [:]
+        for (type, count, bytes) in try assets.usage(userId: userId) {
+            byType[type] = StorageUsage.Tally(count: count, bytes: bytes)
+        }
+        return StorageUsage(byType: byType, limitBytes: ingest.quota.limitBytes)
+    }
+
     public func asset(id: String, userId: String) throws -> PresentedAsset {
         try presenter.present(try readyAsset(id: id, userId: userId))
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Hashing
 import MariaDB
 
 /// Attaching assets to host-app owners (scripts, scenes, characters…) and reading them back
@@ -178,16 +177,11 @@ public struct AttachmentService {
         }
     }
 
-    /// Serialises writers of one owner across workers. MariaDB releases the lock if the
-    /// connection dies, so a crashed worker cannot leave it held.
+    /// Serialises writers of one owner across workers and hosts.
     private func withOwnerLock<T>(_ type: MediaOwnerType, _ id: String, _ body: () throws -> T) throws -> T {
-        // Lock names are at most 64 characters.
-        let name = "media-owner:" + SHA256.hex(Array("\(type.rawValue):\(id)".utf8)).prefix(40)
-        let acquired = try database.queryOne("SELECT GET_LOCK(?, 10) AS acquired", [name])?
-            .get("acquired", as: Int?.self)
-        guard acquired == 1 else { throw MediaError.ownerBusy }
-        defer { _ = try? database.query("SELECT RELEASE_LOCK(?)", [name]) }
-        return try body()
+        guard let value = try NamedLock("owner", key: "\(type.rawValue):\(id)")
+            .holding(in: database, waitSeconds: 10, body) else { throw MediaError.ownerBusy }
+        return value
     }
 
     private static func validate(sortOrder: Int?) throws {

@@ -90,6 +90,17 @@ public struct AssetRepository {
         return (sql, arguments, limit)
     }
 
+    /// What the user's assets hold in storage, by type: ready ones and ingests in progress
+    /// (their rows carry the file's size from the start), not failed or deleted ones.
+    public func usage(userId: String) throws -> [(type: MediaType, count: Int, bytes: Int64)] {
+        try database.query("""
+            SELECT `type`, COUNT(*) AS count, CAST(COALESCE(SUM(`sizeBytes`), 0) AS SIGNED) AS bytes FROM `MediaAsset`
+            WHERE `userId` = ? AND `deletedAt` IS NULL AND `status` <> ? GROUP BY `type`
+            """, [userId, MediaStatus.failed]).map { row in
+            (try row.get("type"), try row.get("count"), try row.get("bytes"))
+        }
+    }
+
     public func updateStatus(id: String, to status: MediaStatus, at date: Date = .databaseNow) throws {
         try database.execute("UPDATE `MediaAsset` SET `status` = ?, `updatedAt` = ? WHERE `id` = ?",
                              [status, date, id])

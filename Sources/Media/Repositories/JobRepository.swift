@@ -42,39 +42,59 @@ public struct JobRepository {
         return (page.items, page.next)
     }
 
+    // MARK: - Per-user limits
+
+    /// The user's jobs that are queued or running.
+    public func openCount(userId: String) throws -> Int {
+        try database.queryOne("""
+            SELECT COUNT(*) AS open FROM `MediaGenerationJob` WHERE `userId` = ? AND `status` IN (?, ?)
+            """, [userId, MediaJobStatus.queued, MediaJobStatus.running])?.get("open") ?? 0
+    }
+
+    /// How many of the user's jobs were created after `date` (at most `limit` are read, on
+    /// the (userId, createdAt) index), and the oldest of the newest `limit` of them.
+    public func created(userId: String, since date: Date, counting limit: Int) throws -> (count: Int, oldest: Date?) {
+        let row = try database.queryOne("""
+            SELECT COUNT(*) AS count, MIN(`createdAt`) AS oldest FROM (
+                SELECT `createdAt` FROM `MediaGenerationJob` WHERE `userId` = ? AND `createdAt` > ?
+                ORDER BY `createdAt` DESC LIMIT ?) AS recent
+            """, [userId, date, limit])
+        return (try row?.get("count") ?? 0, try row?.get("oldest"))
+    }
+
     // MARK: - The runner's side
 
     /// Claims the oldest queued job for this runner, unless `limit` jobs already run
     /// host-wide. SKIP LOCKED lets runners in other workers claim other jobs at the same
     /// time; a named lock makes the count-then-claim exact across them.
     public func claimNext(limit: Int, liveSince: Date, now: Date = .databaseNow) throws -> MediaGenerationJob? {
-        let acquired = try database.queryOne("SELECT GET_LOCK('media-generation-claim', 2) AS acquired")?
-            .get("acquired", as: Int?.self)
-        guard acquired == 1 else { return nil }
-        defer { _ = try? database.query("SELECT RELEASE_LOCK('media-generation-claim')") }
         // READ COMMITTED: the locking read must not lock the gap where new jobs are inserted.
-        return try database.inTransaction(isolation: .readCommitted) {
-            let running = try database.queryOne("""
-                SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = ? AND `updatedAt` >= ?
-                """, [MediaJobStatus.running, liveSince])?.get("running", as: Int.self) ?? 0
-            guard running < limit else { return nil }
-            // In the order of the (status, updatedAt) index, so the locking read stops at the
-            // first free row; ordering by createdAt would sort, reading and locking every
-            // queued row, and block the INSERTs of new jobs meanwhile.
-            guard var job = try MediaGenerationJob.fetchOne(database, """
-                SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
-                WHERE `status` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, [MediaJobStatus.queued]) else { return nil }
-            try database.execute("""
-                UPDATE `MediaGenerationJob` SET `status` = ?, `attempts` = `attempts` + 1, `startedAt` = ?,
-                    `updatedAt` = ? WHERE `id` = ?
-                """, [MediaJobStatus.running, now, now, job.id])
-            job.status = .running
-            job.attempts += 1
-            job.startedAt = now
-            job.updatedAt = now
-            return job
+        let claimed = try NamedLock(name: "media-generation-claim").holding(in: database, waitSeconds: 2) {
+            () throws -> MediaGenerationJob? in
+            try database.inTransaction(isolation: .readCommitted) { () throws -> MediaGenerationJob? in
+                let running = try database.queryOne("""
+                    SELECT COUNT(*) AS running FROM `MediaGenerationJob` WHERE `status` = ? AND `updatedAt` >= ?
+                    """, [MediaJobStatus.running, liveSince])?.get("running", as: Int.self) ?? 0
+                guard running < limit else { return nil }
+                // In the order of the (status, updatedAt) index, so the locking read stops at the
+                // first free row; ordering by createdAt would sort, reading and locking every
+                // queued row, and block the INSERTs of new jobs meanwhile.
+                guard var job = try MediaGenerationJob.fetchOne(database, """
+                    SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
+                    WHERE `status` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """, [MediaJobStatus.queued]) else { return nil }
+                try database.execute("""
+                    UPDATE `MediaGenerationJob` SET `status` = ?, `attempts` = `attempts` + 1, `startedAt` = ?,
+                        `updatedAt` = ? WHERE `id` = ?
+                    """, [MediaJobStatus.running, now, now, job.id])
+                job.status = .running
+                job.attempts += 1
+                job.startedAt = now
+                job.updatedAt = now
+                return job
+            }
         }
+        return claimed ?? nil
     }
 
     /// The lease: a running job whose `updatedAt` goes stale belongs to a dead runner.

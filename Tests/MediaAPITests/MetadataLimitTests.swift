@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import TestSupport
+import XCTest
+
+/// MEDIA_MAX_METADATA_BYTES through nginx: images whose text chunks, EXIF, ICC profiles or
+/// comments pass the limit (as stored, or as a compressed chunk would inflate) are refused
+/// with 422 before libvips decodes anything, leave nothing behind, and cost the worker
+/// little memory; files within it are accepted as before.
+final class MetadataLimitTests: XCTestCase {
+    func testOversizedMetadataIsRefusedFromTheHeaderScanWithLittleMemory() throws {
+        let stack = try LocalStack("metadata", settings: ["MEDIA_WORKERS": "1"])
+        defer { stack.stop() }
+        let user = "u-meta-\(UInt32.random(in: 0...UInt32.max))"
+        let photo = try Fixtures.bytes(Fixtures.jpeg(width: 320, height: 240))
+        func jpeg(with segments: [UInt8]) -> [UInt8] { Array(photo[..<2]) + segments + Array(photo[2...]) }
+        let refused: [(String, String, [UInt8])] = [
+            ("a PNG with a 20 MB iTXt chunk", "big.png", try Fixtures.png(inserting: Fixtures.pngChunk(
+                "iTXt", Array("Comment\0".utf8) + [0, 0, 0, 0] + [UInt8](repeating: 0x61, count: 20 << 20)))),
+            ("a 500 KB PNG whose zTXt inflates to 512 MiB", "bomb.png", try Fixtures.png(inserting: Fixtures.pngChunk(
+                "zTXt", Array("Comment\0".utf8) + [0] + (try Fixtures.zlibZeros(512 << 20))))),
+            ("a JPEG with 10 MB of ICC segments", "icc.jpg", jpeg(with: Fixtures.jpegSegments(
+                marker: 0xE2, totalling: 10 << 20, prefix: Array("ICC_PROFILE\0".utf8)))),
+            ("a JPEG with 10 MB of EXIF", "exif.jpg", jpeg(with: Fixtures.jpegSegments(
+                marker: 0xE1, totalling: 10 << 20, prefix: Array("Exif\0\0".utf8)))),
+        ]
+        for (what, name, bytes) in refused {
+            let growth = try peakGrowth(stack) {
+                let response = try stack.upload(bytes, filename: name, as: user)
+                XCTAssertEqual(response.status, 422, "\(what): \(response.text)")
+                XCTAssertEqual(response.errorCode, "metadata_too_large", what)
+            }
+            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("metadata limit: \(what): refused, worker peak RSS +\(growth >> 10) KiB")
+        }
+        XCTAssertEqual(try stack.storedObjects(under: user + "/"), [], "no file")
+        XCTAssertEqual(stack.temporaryFiles(), [], "no temp file")
+        XCTAssertEqual((try stack.http.get("/api/media/usage", headers: ["X-User-Id": user]).json())["count"] as? Int, 0,
+                       "no row")
+
+        // Just within the limit: accepted, and still within 64 MB of idle.
+        let accepted: [(String, String, [UInt8])] = [
+            ("a PNG with 1000 KB of zTXt", "text.png", try Fixtures.png(inserting: Fixtures.pngChunk(
+                "zTXt", Array("Comment\0".utf8) + [0] + (try Fixtures.zlibZeros(1000 << 10))))),
+            ("a JPEG with 1000 KB of comments", "comment.jpg", jpeg(with: Fixtures.jpegSegments(marker: 0xFE,
+                                                                                               totalling: 1000 << 10))),
+            ("a camera JPEG (ICC, EXIF, XMP)", "camera.jpg", try Fixtures.bytes(Fixtures.cameraJPEG())),
+        ]
+        for (what, name, bytes) in accepted {
+            let growth = try peakGrowth(stack) {
+                let response = try stack.upload(bytes, filename: name, as: user)
+                XCTAssertEqual(response.status, 201, "\(what): \(response.text)")
+            }
+            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("metadata limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
+        }
+    }
+
+    /// How far the worker's peak RSS rose above its RSS before `body` (Linux: writing 5
+    /// to clear_refs resets the peak).
+    func peakGrowth(_ stack: LocalStack, _ body: () throws -> Void) throws -> Int {
+        let worker = try XCTUnwrap(try stack.workerPIDs().first)
+        try "5".write(toFile: "/proc/\(worker)/clear_refs", atomically: false, encoding: .utf8)
+        let before = try memory(worker, "VmRSS")
+        try body()
+        return try memory(worker, "VmHWM") - before
+    }
+
+    func memory(_ pid: Int32, _ field: String) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix(field + ":") })
+        return try XCTUnwrap(Int(line.split(separator: " ").dropFirst().first ?? "")) * 1024
+    }
+}

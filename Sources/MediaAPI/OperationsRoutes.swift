@@ -42,6 +42,12 @@ struct OperationsRoutes {
                 }
                 return try .json(["bytes": "\(total)", "declared": "\(length)", "sha256": digest.finalizeHex()])
             }
+            router.add("GET", "/api/media/_debug/bytes") { request in
+                // `count` bytes of a known pattern: responses of any size, record boundaries included.
+                let count = max(0, min(Int(request.queryValue("count") ?? "") ?? 0, 16 << 20))
+                return HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")],
+                                    body: (0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) })
+            }
         }
     }
 

@@ -40,6 +40,25 @@ final class PoolTests: XCTestCase {
         XCTAssertTrue(log.contains("\"requestId\":\"client-id-42\""))
     }
 
+    /// A response leaves as FastCGI records of up to 64 KB, 16 to a writev: sizes around
+    /// each boundary come through nginx whole and in order, headers included.
+    func testResponsesOfEverySizeCrossRecordAndWriteBoundariesIntact() throws {
+        let stack = try startStack("sizes")
+        let record = 65_528
+        for count in [0, 1, record - 1, record, record + 1, 16 * record, 16 * record + 1, 3_000_000] {
+            let response = try stack.http.get("/api/media/_debug/bytes?count=\(count)")
+            XCTAssertEqual(response.status, 200, "\(count) bytes")
+            XCTAssertEqual(response.header("Content-Length"), String(count))
+            XCTAssertEqual(response.header("Content-Type"), "application/octet-stream")
+            XCTAssertEqual(response.body, (0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) }, "\(count) bytes")
+        }
+        // A HEAD has the head alone; the next request on the same worker is unaffected.
+        let head = try stack.http.send(method: "HEAD", path: "/api/media/_debug/bytes?count=10", headers: [:], body: nil)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertTrue(head.body.isEmpty)
+        XCTAssertEqual(try stack.http.get("/api/media/_ping").status, 200)
+    }
+
     func testTwoHundredConcurrentRequestsSpreadOverTheWorkers() throws {
         let stack = try startStack("concurrent", settings: ["MEDIA_WORKERS": "4"])
         let http = stack.http

@@ -80,6 +80,43 @@ final class DatabaseTests: XCTestCase {
         XCTAssertThrowsError(try database.execute("INSERT INTO `\(table)` (`id`, `j`) VALUES (?, ?)", [5, JSONText("{nope")]))
     }
 
+    /// A statement keeps its result buffers between executions: a later result with longer
+    /// values than the first gets bigger ones, whole, and typed reads come straight from them.
+    func testRowsAreReadInPlaceAndBuffersGrowWithLongerValues() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, """
+            `id` INTEGER NOT NULL PRIMARY KEY, `t` LONGTEXT NULL, `n` BIGINT UNSIGNED NULL, `d` DATETIME(3) NULL
+            """)
+        let select = "SELECT `id`, `t`, `n`, `d` FROM `\(table)` WHERE `id` = ?"
+        let lengths = [3, 40, 100_000, 5, 2_000_000]
+        for (id, length) in lengths.enumerated() {
+            try database.execute("INSERT INTO `\(table)` VALUES (?, ?, ?, ?)",
+                                 [id, String(repeating: "é", count: length), Int64(id), Date(timeIntervalSince1970: -30_610_224_000 + 0.25 + Double(id))])
+        }
+        for (id, length) in lengths.enumerated() {
+            var seen = 0
+            try database.forEachRow(select, [id]) { row, expectedRows in
+                XCTAssertEqual(expectedRows, 1)
+                XCTAssertEqual(try row.int(0), id)
+                XCTAssertEqual(try row.string(1).count, length, "row \(id)")
+                XCTAssertEqual(try row.optionalInt64(2), Int64(id))
+                // Year 1000, DATETIME's first day: calendar arithmetic far from the epoch.
+                XCTAssertEqual(try row.date(3), Date(timeIntervalSince1970: -30_610_224_000 + 0.25 + Double(id)))
+                XCTAssertThrowsError(try row.date(1)) { error in
+                    XCTAssertTrue("\(error)".contains("`t`"), "\(error)")
+                }
+                seen += 1
+            }
+            XCTAssertEqual(seen, 1)
+        }
+        try database.execute("INSERT INTO `\(table)` (`id`) VALUES (?)", [99])
+        try database.forEachRow(select, [99]) { row, _ in
+            XCTAssertNil(try row.optionalString(1))
+            XCTAssertThrowsError(try row.string(1), "NULL where a value is required")
+            XCTAssertNil(try row.optionalDate(3))
+        }
+    }
+
     func testDatesBeforeAndAfterTheEpochKeepMilliseconds() throws {
         let database = try makeDatabase()
         let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `d` DATETIME(3) NOT NULL")

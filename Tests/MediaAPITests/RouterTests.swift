@@ -85,6 +85,38 @@ final class JSONWriterTests: XCTestCase {
         func write(to json: inout JSONWriter) { json.object { json in json.key("k"); json.number(1) } }
     }
 
+    /// Strings with something to escape at every offset around the scan's 8-byte words, and
+    /// multi-byte UTF-8 (bytes >= 0x80, never escaped), read back equal; dates of every year
+    /// width; a memoized value repeated byte for byte.
+    func testEscapesAtEveryOffsetDatesAndRepeatedValues() throws {
+        struct Document: JSONWritable {
+            let texts: [String]
+            let dates: [Date]
+            func write(to json: inout JSONWriter) {
+                json.object { json in
+                    json.key("texts"); json.array(texts) { json, text in json.string(text) }
+                    json.key("dates"); json.array(dates) { json, date in json.date(date) }
+                    json.key("same")
+                    json.array(0..<3) { json, _ in json.value(Inner(), memoizedAs: "inner") }
+                }
+            }
+        }
+        var texts: [String] = []
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "🎬", " ", "~", "\u{7f}"] {
+            for offset in 0..<20 { texts.append(String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)) }
+        }
+        let dates = [-62_135_596_800.0, -1.0, 0.001, 253_402_300_799.999, 253_402_300_800.0].map(Date.init(timeIntervalSince1970:))
+        var writer = JSONWriter()
+        Document(texts: texts, dates: dates).write(to: &writer)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
+        XCTAssertEqual(object["texts"] as? [String], texts)
+        XCTAssertEqual(object["dates"] as? [String], ["0001-01-01T00:00:00.000Z", "1969-12-31T23:59:59.000Z",
+                                                     "1970-01-01T00:00:00.001Z", "9999-12-31T23:59:59.999Z",
+                                                     "10000-01-01T00:00:00.000Z"])
+        XCTAssertEqual((object["same"] as? [[String: Int]]) ?? [], [["k": 1], ["k": 1], ["k": 1]])
+        XCTAssertTrue(String(decoding: writer.bytes, as: UTF8.self).contains(#"[{"k":1},{"k":1},{"k":1}]"#))
+    }
+
     func testWritesValidJSONThatFoundationReadsBack() throws {
         var writer = JSONWriter()
         Sample().write(to: &writer)

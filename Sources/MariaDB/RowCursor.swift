@@ -85,13 +85,6 @@ public struct RowCursor {
         return exact
     }
 
-    public func bool(_ index: Int) throws -> Bool { try int64(index) != 0 }
-
-    public func double(_ index: Int) throws -> Double {
-        guard !isNull(index), let number = Double.fromDatabaseValue(value(index)) else { throw mismatch(index, "Double") }
-        return number
-    }
-
     public func date(_ index: Int) throws -> Date {
         guard let date = try optionalDate(index) else { throw mismatch(index, "Date") }
         return date
@@ -109,12 +102,6 @@ public struct RowCursor {
         if isNull(index) { return try body(nil) }
         guard case .bytes = buffers.kinds[index] else { throw mismatch(index, "bytes") }
         return try body(rawBytes(index))
-    }
-
-    /// The column decoded by its type's `DatabaseValueConvertible` conformance.
-    public func decode<T: DatabaseValueConvertible>(_ index: Int, as type: T.Type = T.self) throws -> T {
-        guard let decoded = T.fromDatabaseValue(value(index)) else { throw mismatch(index, "\(T.self)") }
-        return decoded
     }
 
     /// What a decoding error says about column `index`.

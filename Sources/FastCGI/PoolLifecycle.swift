@@ -262,7 +262,10 @@ struct PoolLifecycle {
             return
         }
         enforceTimeLimit(activity: activity, now: now, into: &actions)
-        for index in workers.indices where activity[workers[index].pid] == .idle {
+        // Idle or busy, the worker has reached its accept loop. (Idle only was not enough:
+        // under steady load a replacement can be busy at every tick, so the old worker was
+        // never retired and the reload never ended.)
+        for index in workers.indices where activity[workers[index].pid] != nil {
             workers[index].ready = true
         }
         let queued = respawns

@@ -1,4 +1,7 @@
 import MariaDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a request named that is not there, or is another user's: the two answer alike.
 public enum MediaResource: String, Sendable {
@@ -26,12 +29,19 @@ public enum MediaError: Error, Equatable, Sendable {
     case generationLimit(GenerationLimit, limit: Int, retryAfterSeconds: Int)
     /// The origin storage (a bucket) did not answer, or refused our keys; nothing was kept.
     case storageUnavailable(detail: String)
+    /// The storage root or the staging area is full (ENOSPC, or EDQUOT of a file-system
+    /// quota); what the request had written is removed.
+    case insufficientStorage(detail: String)
 
     /// The domain meaning of an error from a layer below, where it has one: the API calls
     /// this once per failed request instead of knowing the database's errors.
     public init?(classifying error: any Error) {
         if let error = error as? MediaError {
             self = error
+            return
+        }
+        if let error = error as? StorageError, error.errno == ENOSPC || error.errno == EDQUOT {
+            self = .insufficientStorage(detail: error.description)
             return
         }
         guard let error = error as? DatabaseError else { return nil }

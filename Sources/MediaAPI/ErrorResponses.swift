@@ -64,6 +64,11 @@ extension APIError {
         case .storageUnavailable(let detail):
             Log.warning("storage.unavailable", ["requestId": .string(requestId), "error": .string(detail)])
             self = .unavailable("The file storage is unavailable; try again shortly.", code: "storage_unavailable")
+        case .insufficientStorage(let detail):
+            // An error, not a warning: an operator must free space or grow the volume.
+            Log.error("storage.full", ["requestId": .string(requestId), "error": .string(detail)])
+            self = APIError(status: 507, code: "insufficient_storage",
+                            message: "The server has no room to store this file right now; try again later.")
         }
     }
 

@@ -102,6 +102,17 @@ final class PoolLifecycleTests: XCTestCase {
         XCTAssertFalse(pool.spawns.contains(where: \.restart), "a replacement is no restart")
     }
 
+    func testAReplacementBusyAtEveryTickIsReadyAndTheOldWorkerRetires() {
+        var pool = Harness(workers: 2)
+        let old = pool.alive
+        pool.send(.reload)
+        pool.tick()
+        let replacement = pool.alive.last!
+        let request = PoolLifecycle.Request(startedAt: pool.now, method: "POST", uri: "/api/media/upload", requestId: "r")
+        pool.tick(busy: [replacement: request])
+        XCTAssertTrue(pool.wasSignalled(old[0], SIGQUIT), "a replacement serving a request is ready")
+    }
+
     func testReplacementThatDiesDuringAReloadIsReplacedAndTheOldWorkerStillRetired() {
         var pool = Harness(workers: 2)
         let old = pool.alive

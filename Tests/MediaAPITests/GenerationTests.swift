@@ -10,28 +10,16 @@ final class GenerationTests: XCTestCase {
 
     /// scripts/openai-standin on a free port; stopped at the end of the test.
     func startStandIn() throws -> UInt16 {
-        let port = try freePort()
-        let process = try ChildProcess("/usr/bin/python3", [
-            TestEnvironment.repository.path + "/scripts/openai-standin", "--port", String(port), "--api-key", apiKey,
-        ])
-        addTeardownBlock {
-            process.terminate()
-            process.wait()
-        }
-        let client = HTTPClient(port: port)
-        for _ in 0..<100 {
-            if (try? client.get("/_calls").status) == 200 { return port }
-            usleep(50_000)
-        }
-        throw TestFailure("the stand-in did not start")
+        let standIn = try OpenAIStandIn(apiKey: apiKey)
+        addTeardownBlock { standIn.stop() }
+        return standIn.port
     }
 
     func openAIStack(_ name: String, port: UInt16, settings extra: [String: String] = [:]) throws -> LocalStack {
-        var settings = [
-            "MEDIA_GENERATION_PROVIDER": "openai", "MEDIA_OPENAI_BASE_URL": "http://127.0.0.1:\(port)",
-            "MEDIA_OPENAI_API_KEY": apiKey, "MEDIA_OPENAI_MODEL": "gpt-image-1", "MEDIA_OPENAI_TIMEOUT": "10s",
-            "MEDIA_OPENAI_MAX_ATTEMPTS": "3", "MEDIA_OPENAI_BACKOFF": "100ms", "MEDIA_GENERATION_CONCURRENCY": "4",
-        ]
+        var settings = OpenAIStandIn.providerSettings(port: port, apiKey: apiKey).merging([
+            "MEDIA_OPENAI_TIMEOUT": "10s", "MEDIA_OPENAI_MAX_ATTEMPTS": "3", "MEDIA_OPENAI_BACKOFF": "100ms",
+            "MEDIA_GENERATION_CONCURRENCY": "4",
+        ]) { $1 }
         settings.merge(extra) { $1 }
         let stack = try LocalStack(name, settings: settings)
         addTeardownBlock { stack.stop() }

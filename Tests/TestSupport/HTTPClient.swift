@@ -44,9 +44,17 @@ public struct HTTPClient: Sendable {
 
     /// Sends raw bytes and parses whatever comes back.
     public func exchange(_ request: [UInt8]) throws -> HTTPResponseMessage {
+        let fd = try connect()
+        defer { close(fd) }
+        try writeAll(fd, request)
+        return try readResponse(fd, request: request)
+    }
+
+    /// A connected socket to the server, for a caller that writes the request itself (in
+    /// pieces, slowly); the caller closes it.
+    public func connect() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
-        defer { close(fd) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -54,10 +62,17 @@ public struct HTTPClient: Sendable {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect to 127.0.0.1:\(port) failed: \(errno)") }
-        try writeAll(fd, request)
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect to 127.0.0.1:\(port) failed: \(errno)")
+        }
+        return fd
+    }
+
+    /// Reads the answer to `request` (sent on `fd`) up to the server's close, and records it.
+    public func readResponse(_ fd: Int32, request: [UInt8]) throws -> HTTPResponseMessage {
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -134,7 +149,7 @@ enum ResponseLog {
     }
 }
 
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+public func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }

@@ -52,12 +52,16 @@ extension LocalStack {
     /// Whether this stack stores into a bucket (its own settings decide, whatever the run's mode).
     public var storesInBucket: Bool { settings["MEDIA_ORIGIN"] == "r2" }
 
+    /// MEDIA_STORAGE_ROOT: the run directory's `uploads` unless the test chose one (a small
+    /// file system of its own).
+    public var storageRoot: String { settings["MEDIA_STORAGE_ROOT"] ?? runDirectory + "/uploads" }
+
     /// Keys of the stored objects under `prefix` (e.g. "user/"), in this stack's origin.
     public func storedObjects(under prefix: String) throws -> [String] {
         if storesInBucket {
             return try TestOrigin.bucketClient(settings).listObjects(prefix: prefix).map(\.key).sorted()
         }
-        let root = runDirectory + "/uploads/"
+        let root = storageRoot + "/"
         let files = FileManager.default.enumerator(atPath: root + prefix)?.allObjects as? [String] ?? []
         return files.filter { name in
             var isFolder: ObjCBool = false
@@ -71,7 +75,7 @@ extension LocalStack {
             try TestOrigin.bucketClient(settings).putObject(key: key, bytes: bytes, contentType: "application/octet-stream")
             return
         }
-        let path = runDirectory + "/uploads/" + key
+        let path = storageRoot + "/" + key
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw TestFailure("cannot write \(path)") }
@@ -79,7 +83,7 @@ extension LocalStack {
 
     /// The staged files left in `.tmp` (under the storage root in both origins).
     public func temporaryFiles() -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: runDirectory + "/uploads/.tmp")) ?? []
+        (try? FileManager.default.contentsOfDirectory(atPath: storageRoot + "/.tmp")) ?? []
     }
 
     /// GETs a URL a response handed out, wherever it points (nginx, or the bucket), as is:

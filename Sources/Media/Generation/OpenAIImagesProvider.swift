@@ -64,7 +64,12 @@ public struct OpenAIImagesProvider: ImageProvider {
             var wait = settings.backoffSeconds * pow(2, Double(attempt - 1))
             switch exchange {
             case .failure(let error):
-                lastProblem = "no answer (\(error.localizedDescription))"
+                // Foundation on Linux describes a timeout only as "NSURLErrorDomain error -1001":
+                // name it, so that the job's error says why it failed.
+                let timedOut = (error as NSError).domain == NSURLErrorDomain && (error as NSError).code == NSURLErrorTimedOut
+                lastProblem = timedOut
+                    ? "no answer within the \(String(format: "%g", settings.timeoutSeconds)) s timeout (MEDIA_OPENAI_TIMEOUT)"
+                    : "no answer (\(error.localizedDescription))"
             case .success(let (response, data)):
                 let requestId = response.value(forHTTPHeaderField: "x-request-id")
                 if (200..<300).contains(response.statusCode) {

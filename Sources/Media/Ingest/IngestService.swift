@@ -197,7 +197,9 @@ public struct IngestService {
         }
         let assets = AssetRepository(database: database)
         do {
-            if error is IngestError || error is MediaError {
+            // A refusal the client was told about (a full disk too) leaves nothing; only an
+            // unexplained failure keeps its row, as `failed`, for whoever investigates.
+            if error is IngestError || MediaError(classifying: error) != nil {
                 try assets.delete(id: asset.id)
             } else {
                 try assets.updateStatus(id: asset.id, to: .failed)

@@ -21,6 +21,12 @@ public struct LocalOriginStorage: OriginStorage {
 
     public func path(of key: StorageKey) -> String { root + "/" + key.description }
 
+    /// A new object's temp file, named with this process's staging prefix: when a worker is
+    /// killed mid-write, the pool removes it with the worker's staged files.
+    private func temporaryPath() -> String {
+        temporaryDirectory + "/" + StagedFile.namePrefix(ofProcess: getpid()) + "object-" + MediaID.generate()
+    }
+
     public func moveFile(at source: String, to key: StorageKey, contentType: String, sha256: String?) throws {
         let destination = path(of: key)
         try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
@@ -42,13 +48,13 @@ public struct LocalOriginStorage: OriginStorage {
     public func copyFile(at source: String, to key: StorageKey, contentType: String, sha256: String?) throws {
         let destination = path(of: key)
         try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
-        try DurableFile.copy(source, to: destination, through: temporaryDirectory + "/object-" + MediaID.generate())
+        try DurableFile.copy(source, to: destination, through: temporaryPath())
     }
 
     public func store(bytes: [UInt8], key: StorageKey, contentType: String) throws {
         let destination = path(of: key)
         try Self.makeDirectories((destination as NSString).deletingLastPathComponent)
-        try DurableFile.write(bytes, to: destination, through: temporaryDirectory + "/object-" + MediaID.generate())
+        try DurableFile.write(bytes, to: destination, through: temporaryPath())
     }
 
     public func download(_ key: StorageKey, to destination: String) throws {

@@ -64,7 +64,8 @@ static void *run(void *argument) {
         result->failed = 1;
         return NULL;
     }
-    mysql_query(mysql, "SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
+    /* The session the service opens (Database.connect's init command in Sources/MariaDB). */
+    mysql_query(mysql, "SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, eq_range_index_dive_limit = 10");
     MYSQL_STMT *statements[MAX_STATEMENTS];
     static __thread MYSQL_BIND parameter_binds[MAX_STATEMENTS][MAX_PARAMETERS];
     static __thread long long integers[MAX_STATEMENTS][MAX_PARAMETERS];

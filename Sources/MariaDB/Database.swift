@@ -43,9 +43,13 @@ public final class Database {
         mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &readTimeout)
         mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &writeTimeout)
         mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4")
-        // Runs again on every reconnect: DateTimes are UTC, as Prisma writes them.
+        // Runs again on every reconnect: DateTimes are UTC, as Prisma writes them. Past 10
+        // values an `IN` list is planned from index statistics instead of one index dive
+        // per value: for the 50 ids of a library page's variants, planning cost as much
+        // as running the query (0.75 ms of 1.2), and every IN here is on a unique or
+        // selective key, where the statistics are right.
         mysql_options(mysql, MYSQL_INIT_COMMAND,
-                      "SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci")
+                      "SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, eq_range_index_dive_limit = 10")
         let connected: UnsafeMutablePointer<MYSQL>?
         if let socket = configuration.socket {
             connected = mysql_real_connect(mysql, nil, configuration.user, configuration.password,

@@ -14,13 +14,16 @@ public struct VariantRepository {
                              try variants.flatMap { try $0.insertValues() })
     }
 
-    /// The variants of many assets in one query, grouped by asset id in kind order.
+    /// The variants of many assets in one query, grouped by asset id in kind order. The
+    /// unique (assetId, kind) index is named so the planner does not weigh the plain
+    /// assetId one too: it gives the order as well, and planning 50 ranges on two indexes
+    /// was a third of the query's time.
     public func variants(ofAssets assetIds: [String]) throws -> [String: [MediaVariant]] {
         let ids = Array(Set(assetIds))
         guard !ids.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
         let variants = try MediaVariant.fetchAll(database, """
-            SELECT \(MediaVariant.selection) FROM `MediaVariant`
+            SELECT \(MediaVariant.selection) FROM `MediaVariant` FORCE INDEX (`MediaVariant_assetId_kind_key`)
             WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
             """, ids)
         // Rows come grouped by asset (ORDER BY assetId): one dictionary entry per run.

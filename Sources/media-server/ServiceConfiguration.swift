@@ -128,9 +128,9 @@ struct ServiceConfiguration: Sendable {
             return mode
         }
         backlog = reader.integer("MEDIA_SOCKET_BACKLOG", default: 511, range: 1...65535).map(Int32.init) ?? 511
-        // Twice the cores: a worker spends part of each request waiting on MariaDB, and on
-        // 2 cores 4 workers served the library page 40% faster than 2, with a lower p99,
-        // where 8 gained nothing more (scripts/bench list).
+        // Twice the cores: a worker spends part of each request waiting on MariaDB. On 2
+        // cores 4 workers served the library page fastest in 3 of 5 sweeps (by up to a
+        // third), 8 never (scripts/bench list prints the sweep).
         workers = reader.integer("MEDIA_WORKERS", default: 2 * max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
                                  range: 1...512) ?? 1
         maxRequests = reader.integer("MEDIA_MAX_REQUESTS", default: 10_000, range: 0...Int.max) ?? 0

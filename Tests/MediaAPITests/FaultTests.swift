@@ -36,22 +36,31 @@ final class FaultTests: XCTestCase {
         let stack = try LocalStack("dbkill")
         defer { stack.stop() }
         addTeardownBlock { _ = try? runProcess("/bin/bash", [TestEnvironment.repository.path + "/scripts/stack", "db-up"]) }
-        let load = try FaultLoad(stack)
-        XCTAssertTrue(load.waitForUploads(4))
         let databasePID = try XCTUnwrap(pid_t(String(contentsOfFile: runDirectory + "/mariadb.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(databasePID, SIGKILL)
+        try outage(stack, answering: "database_unavailable", stop: { kill(databasePID, SIGKILL) }, resume: {
+            let restarted = try runProcess("/bin/bash", [TestEnvironment.repository.path + "/scripts/stack", "db-up"])
+            XCTAssertEqual(restarted.status, 0, restarted.text)
+        })
+    }
+
+    /// A dependency down mid-load: uploads meanwhile answer `code`, succeed again on their
+    /// own once `resume` ran, and nothing is lost or left behind.
+    func outage(_ stack: LocalStack, answering code: String, stop: () throws -> Void,
+                resume: () throws -> Void) throws {
+        let load = try FaultLoad(stack)
+        XCTAssertTrue(load.waitForUploads(4))
+        try stop()
         let before = load.answered
-        XCTAssertTrue(load.waitForUploads(before + 4), "uploads answer (503) while the database is down")
-        let restarted = try runProcess("/bin/bash", [TestEnvironment.repository.path + "/scripts/stack", "db-up"])
-        XCTAssertEqual(restarted.status, 0, restarted.text)
-        // Service resumes on its own: new uploads succeed again.
+        let answered = load.waitForUploads(before + 4)
+        try resume()
+        XCTAssertTrue(answered, "uploads answer (\(code)) while it is down")
         let resumed = load.succeeded.count
         XCTAssertTrue(stack.waitUntil(seconds: 20) { load.succeeded.count >= resumed + 4 }, "uploads succeed again")
         load.stop()
-        XCTAssertGreaterThan(load.failed.count, 0, "some uploads met the killed database")
+        XCTAssertGreaterThan(load.failed.count, 0, "some uploads met the outage")
         for upload in load.failed {
-            XCTAssertEqual(upload.code, "database_unavailable", "\(upload)")
+            XCTAssertEqual(upload.code, code, "\(upload)")
         }
         try load.verify()
     }
@@ -109,21 +118,8 @@ final class FaultTests: XCTestCase {
             "MEDIA_R2_TIMEOUT": "1s", "MEDIA_R2_MAX_ATTEMPTS": "2", "MEDIA_R2_BACKOFF": "100ms",
         ]) { $1 })
         defer { stack.stop() }
-        let load = try FaultLoad(stack)
-        XCTAssertTrue(load.waitForUploads(4))
-        kill(serverPID, SIGSTOP)
-        let before = load.answered
-        let answered = load.waitForUploads(before + 4)
-        kill(serverPID, SIGCONT)
-        XCTAssertTrue(answered, "uploads answer (503) while the S3 server is frozen")
-        let resumed = load.succeeded.count
-        XCTAssertTrue(stack.waitUntil(seconds: 20) { load.succeeded.count >= resumed + 4 }, "uploads succeed again")
-        load.stop()
-        XCTAssertGreaterThan(load.failed.count, 0, "some uploads met the frozen server")
-        for upload in load.failed {
-            XCTAssertEqual(upload.code, "storage_unavailable", "\(upload)")
-        }
-        try load.verify()
+        try outage(stack, answering: "storage_unavailable", stop: { kill(serverPID, SIGSTOP) },
+                   resume: { kill(serverPID, SIGCONT) })
     }
 
     /// Three reloads under the load, each a rolling restart that replaces every worker.

@@ -98,7 +98,7 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_FFPROBE", "/usr/bin/ffprobe", "absolute path of ffprobe"),
         ("MEDIA_FFMPEG", "/usr/bin/ffmpeg", "absolute path of ffmpeg"),
         ("MEDIA_GENERATION_PROVIDER", "procedural", "image generator: procedural (offline, development) or openai (any OpenAI images API server)"),
-        ("MEDIA_GENERATION_CONCURRENCY", "2", "generation jobs running at once, host-wide"),
+        ("MEDIA_GENERATION_CONCURRENCY", "2", "generation jobs running at once, across every host sharing the database"),
         ("MEDIA_GENERATION_MAX_QUEUED", "10", "generation jobs one user may have queued or running at once (0: no limit)"),
         ("MEDIA_GENERATION_PER_HOUR", "60", "generation jobs one user may start per hour (0: no limit)"),
         ("MEDIA_GENERATION_MAX_ATTEMPTS", "3", "runs of one job before it fails (a worker dying mid-job costs one)"),

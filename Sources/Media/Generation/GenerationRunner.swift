@@ -17,7 +17,7 @@ struct JobResult: Codable {
 }
 
 /// The job runner a worker runs beside its request loop, on its own thread and its own
-/// database connection: claims queued jobs (at most `concurrency` running host-wide),
+/// database connection: claims queued jobs (at most `concurrency` running across all hosts),
 /// keeps their lease fresh, reclaims the jobs of dead runners, and takes each job
 /// through provider → saved bytes → ingest → succeeded | failed.
 public final class GenerationRunner: @unchecked Sendable {

@@ -64,9 +64,9 @@ public struct JobRepository {
 
     // MARK: - The runner's side
 
-    /// Claims the oldest queued job for this runner, unless `limit` jobs already run
-    /// in the whole database (every worker of every host). SKIP LOCKED lets runners in other workers claim other jobs at the same
-    /// time; a named lock makes the count-then-claim exact across them.
+    /// Claims the oldest queued job for this runner, unless `limit` jobs already run in
+    /// the whole database (every worker of every host). SKIP LOCKED lets other runners
+    /// claim other jobs at the same time; a named lock makes the count-then-claim exact.
     public func claimNext(limit: Int, liveSince: Date, now: Date = .databaseNow) throws -> MediaGenerationJob? {
         // READ COMMITTED: the locking read must not lock the gap where new jobs are inserted.
         let claimed = try NamedLock(name: "media-generation-claim").holding(in: database, waitSeconds: 2) {

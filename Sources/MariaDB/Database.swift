@@ -125,7 +125,7 @@ public final class Database {
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
             try statement.execute(arguments.map(\.databaseValue)) { row in
-                rows.append(Row(row, columns: row.columns))
+                rows.append(Row(row))
             }
         }
         return rows

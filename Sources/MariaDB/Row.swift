@@ -5,8 +5,8 @@ public struct Row: Sendable {
     let columns: ResultColumns
     public let values: [DatabaseValue]
 
-    init(_ cursor: RowCursor, columns: ResultColumns) {
-        self.columns = columns
+    init(_ cursor: RowCursor) {
+        self.columns = cursor.columns
         self.values = (0..<cursor.count).map(cursor.value)
     }
 

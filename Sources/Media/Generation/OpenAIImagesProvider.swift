@@ -9,7 +9,9 @@ import FoundationNetworking
 /// `data:` results are accepted too. 429 (honouring Retry-After), 5xx, timeouts and
 /// connection failures are retried with bounded exponential back-off; refusals, 401/403,
 /// quota errors and unusable results fail at once with the provider's reason.
-public struct OpenAIImagesProvider: ImageProvider {
+/// One URLSession for the provider's life, shared by the runner's threads, as the S3 client
+/// does: its connections are reused (no TCP or TLS handshake per job).
+public final class OpenAIImagesProvider: ImageProvider {
     public struct Settings: Sendable {
         public var baseURL: String
         public var apiKey: String
@@ -39,9 +41,17 @@ public struct OpenAIImagesProvider: ImageProvider {
     public let settings: Settings
     public var model: String? { settings.model }
 
+    private let session: URLSession
+
     public init(settings: Settings) {
         self.settings = settings
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.httpShouldSetCookies = false
+        session = URLSession(configuration: configuration)
     }
+
+    deinit { session.finishTasksAndInvalidate() }
 
     public func generate(_ request: GenerationRequest, heartbeat: () -> Void) throws -> GeneratedImage {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -132,8 +142,6 @@ public struct OpenAIImagesProvider: ImageProvider {
     /// One HTTP exchange, waited for in slices so the job's heartbeat keeps beating.
     private func fetch(_ request: URLRequest, heartbeat: () -> Void) -> Result<(HTTPURLResponse, Data), Error> {
         let box = ExchangeBox()
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: request) { data, response, error in
             box.finish(data: data, response: response as? HTTPURLResponse, error: error)
         }

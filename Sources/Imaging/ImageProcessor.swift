@@ -10,21 +10,30 @@ public struct ImageProcessor: Sendable {
     /// The most bytes of metadata (text, EXIF, XMP, ICC, comments) a file may carry.
     public let maxMetadataBytes: Int
 
-    public init(maxPixels: Int, maxMetadataBytes: Int = 1 << 20) {
+    /// The most memory making its variants may hold (`DecodeFootprint`, from the header).
+    public let maxDecodeBytes: Int
+
+    public init(maxPixels: Int, maxMetadataBytes: Int = 1 << 20, maxDecodeBytes: Int = 60 << 20) {
         self.maxPixels = maxPixels
         self.maxMetadataBytes = maxMetadataBytes
+        self.maxDecodeBytes = maxDecodeBytes
     }
 
     /// Reads the file's header: detects the format from its magic bytes, bounds its metadata
     /// (`MetadataScan`) before libvips reads any, requires the
     /// loader libvips picks to be the allow-listed one for that format, and refuses
-    /// files that declare more than `maxPixels`. Decodes no pixels. `format` is what the
+    /// files that declare more than `maxPixels` or whose decode would hold more than
+    /// `maxDecodeBytes`. Decodes no pixels. `format` is what the
     /// caller already sniffed from the same bytes (ingest does so first), else it is sniffed here.
     public func inspect(path: String, format sniffed: ImageFormat? = nil) throws -> ImageHeader {
         try Vips.initialize()
         try requireLiteralPath(path)
         let format = try sniffed ?? sniffedFormat(path: path)
-        try requireWithinMetadataLimit(path: path, format: format)
+        var webpCanvas = false
+        try scanning(path) { input in
+            try MetadataScan.measure(input, format: format, limit: maxMetadataBytes)
+            if format == .webp { webpCanvas = try DecodeFootprint.decodesWholeWebPCanvas(input) }
+        }
         guard let loaderName = media_vips_find_loader(path) else {
             throw ImagingError.corrupt("no libvips loader accepts this \(format.rawValue) file: \(Vips.takeError())")
         }
@@ -39,6 +48,13 @@ public struct ImageProcessor: Sendable {
                                  pages: image.pages, orientation: image.orientation,
                                  hasColorProfile: image.hasColorProfile)
         try requireWithinPixelLimit(header)
+        let footprint = DecodeFootprint(format: format, width: image.width, height: image.height, bands: image.bands,
+                                        bytesPerBand: image.bytesPerBand, interlaced: image.isInterlaced,
+                                        subsampledChroma: image.hasSubsampledChroma, webpCanvas: webpCanvas)
+        guard footprint.bytes <= maxDecodeBytes else {
+            throw ImagingError.decodeTooLarge(neededBytes: footprint.bytes, limit: maxDecodeBytes,
+                                              wholeImage: footprint.wholeImage)
+        }
         return header
     }
 
@@ -157,14 +173,14 @@ public struct ImageProcessor: Sendable {
     }
 
     /// Before libvips opens the file: it reads every metadata block whole.
-    private func requireWithinMetadataLimit(path: String, format: ImageFormat) throws {
+    /// Runs the header scans over the file, opened once.
+    private func scanning(_ path: String, _ body: (ScanInput) throws -> Void) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ImagingError.processingFailed("cannot open \(path)") }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw ImagingError.processingFailed("cannot stat \(path)") }
-        try MetadataScan.measure(.file(descriptor: descriptor, size: Int(status.st_size)), format: format,
-                                 limit: maxMetadataBytes)
+        try body(.file(descriptor: descriptor, size: Int(status.st_size)))
     }
 
     private func requireWithinPixelLimit(_ header: ImageHeader) throws {

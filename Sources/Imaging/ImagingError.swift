@@ -6,6 +6,9 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedFormat(String)
     /// The header declares more pixels than the configured limit (413).
     case tooManyPixels(width: Int, height: Int, pages: Int, limit: Int)
+    /// Decoding would hold more memory than MEDIA_MAX_DECODE_BYTES (`DecodeFootprint`,
+    /// estimated from the header), 422.
+    case decodeTooLarge(neededBytes: Int, limit: Int, wholeImage: DecodeFootprint.WholeImage?)
     /// Text chunks, EXIF, XMP, ICC profiles or comments beyond MEDIA_MAX_METADATA_BYTES,
     /// found by the header scan before libvips reads them (422).
     case metadataTooLarge(limit: Int)
@@ -23,6 +26,11 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .tooManyPixels(width, height, pages, limit):
             "The image is too large: \(width) × \(height) pixels\(pages > 1 ? " × \(pages) pages" : "") "
                 + "is more than the limit of \(megapixels(limit)) megapixels."
+        case let .decodeTooLarge(needed, limit, wholeImage):
+            "Decoding this image would take about \(mebibytes(needed)) MiB of memory"
+                + (wholeImage.map { " (\($0.rawValue) is decoded whole)" } ?? "")
+                + ", more than the limit of \(mebibytes(limit)) MiB. "
+                + (wholeImage == nil ? "A narrower image fits." : "A baseline JPEG, a non-interlaced PNG or a smaller image fits.")
         case .metadataTooLarge(let limit):
             "The image carries more than \(limit) bytes of metadata (text, EXIF, XMP, ICC profiles or comments); "
                 + "remove it and upload again."
@@ -42,6 +50,8 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
         default: message
         }
     }
+
+    private func mebibytes(_ bytes: Int) -> Int { bytes == .max ? bytes : (bytes + (1 << 19)) >> 20 }
 
     private func megapixels(_ pixels: Int) -> String {
         let tenths = (pixels + 50_000) / 100_000

@@ -22,4 +22,22 @@ final class VipsImageHandle: @unchecked Sendable {
     /// The EXIF orientation, 1 (upright) when absent.
     var orientation: Int { Int(vips_image_get_orientation(pointer)) }
     var hasColorProfile: Bool { vips_image_get_typeof(pointer, VIPS_META_ICC_NAME) != 0 }
+    var bands: Int { Int(vips_image_get_bands(pointer)) }
+    /// Bytes of one band of one pixel as decoded (1 for 8-bit, 2 for 16-bit, ...).
+    var bytesPerBand: Int { Int(vips_format_sizeof(vips_image_get_format(pointer))) }
+    /// Set by jpegload for a progressive JPEG and by pngload for an Adam7-interlaced PNG.
+    var isInterlaced: Bool { integer("interlaced") == 1 }
+    /// Whether jpegload found chroma subsampled (anything but "4:4:4").
+    var hasSubsampledChroma: Bool {
+        var value: UnsafePointer<CChar>?
+        guard vips_image_get_typeof(pointer, "jpeg-chroma-subsample") != 0,
+              vips_image_get_string(pointer, "jpeg-chroma-subsample", &value) == 0, let value else { return false }
+        return String(cString: value) != "4:4:4"
+    }
+
+    private func integer(_ field: String) -> Int? {
+        guard vips_image_get_typeof(pointer, field) != 0 else { return nil }
+        var value: Int32 = 0
+        return vips_image_get_int(pointer, field, &value) == 0 ? Int(value) : nil
+    }
 }

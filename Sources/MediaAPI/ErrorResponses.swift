@@ -77,7 +77,8 @@ extension APIError {
         case .tooLarge: self = APIError(status: 413, code: "file_too_large", message: error.message)
         case .empty: self = .badRequest(error.message, code: "empty_file")
         case .unsupportedType: self = .unsupportedMediaType(error.message)
-        case .rejectedImage(.tooManyPixels): self = .unprocessable(error.message, code: "image_too_large")
+        case .rejectedImage(.tooManyPixels), .rejectedImage(.decodeTooLarge):
+            self = .unprocessable(error.message, code: "image_too_large")
         case .rejectedImage(.metadataTooLarge): self = .unprocessable(error.message, code: "metadata_too_large")
         case .rejectedImage: self = .unprocessable(error.message, code: "undecodable_image")
         case .rejectedVideo(let refusal):

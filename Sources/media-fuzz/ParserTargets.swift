@@ -45,11 +45,13 @@ enum ParserTarget: String, CaseIterable {
         _ = MediaTypeSniffer.detect(prefix: Array(input.prefix(MediaTypeSniffer.prefixLength)))
     }
 
-    /// A whole image through the metadata scan: the first byte picks the format it is read
-    /// as, the rest is the file, scanned under a small limit and under the default one.
+    /// A whole image through the header scans: the first byte picks the format it is read
+    /// as, the rest is the file, scanned for metadata under a small limit and under the
+    /// default one, and for the WebP chunk that decides how it decodes.
     static func metadata(_ input: [UInt8]) {
         guard let selector = input.first else { return }
         let format = ImageFormat.allCases[Int(selector) % ImageFormat.allCases.count]
+        if format == .webp { _ = try? DecodeFootprint.decodesWholeWebPCanvas(.bytes(Array(input.dropFirst()))) }
         for limit in [4096, 1 << 20] {
             guard let found = try? MetadataScan.measure(.bytes(Array(input.dropFirst())), format: format,
                                                         limit: limit) else { continue }

@@ -98,7 +98,8 @@ enum Service {
             presenter = AssetPresenter(variants: VariantRepository(database: database), delivery: origin.delivery)
             ingest = IngestService(database: database, storage: storage,
                                    processor: ImageProcessor(maxPixels: configuration.maxPixels,
-                                                             maxMetadataBytes: configuration.maxMetadataBytes),
+                                                             maxMetadataBytes: configuration.maxMetadataBytes,
+                                                             maxDecodeBytes: configuration.maxDecodeBytes),
                                    video: configuration.video,
                                    quota: StorageQuota(limitBytes: configuration.userQuotaBytes))
             attachments = AttachmentService(database: database, registry: registry, presenter: presenter)

@@ -35,6 +35,7 @@ struct ServiceConfiguration: Sendable {
     var maxUploadBytes: Int64
     var maxPixels: Int
     var maxMetadataBytes: Int
+    var maxDecodeBytes: Int
     var userQuotaBytes: Int64?
     var generationLimits: GenerationLimits
     var video: VideoIngest
@@ -88,6 +89,7 @@ struct ServiceConfiguration: Sendable {
         ("MEDIA_MAX_UPLOAD_BYTES", "100m", "largest accepted file (bytes, or with k/m/g); keep nginx client_max_body_size ~10% above"),
         ("MEDIA_MAX_PIXELS", "100000000", "largest accepted image, width × height × pages, checked from the header before decoding"),
         ("MEDIA_MAX_METADATA_BYTES", "1m", "largest metadata of one image (text chunks as inflated, EXIF, XMP, ICC, comments), checked from the header before decoding"),
+        ("MEDIA_MAX_DECODE_BYTES", "60m", "most memory making one image's variants may hold, estimated from its header (progressive JPEG, interlaced PNG, GIF, lossless WebP and HEIC decode whole); keeps a worker's peak within 64 MiB of idle"),
         ("MEDIA_USER_QUOTA_BYTES", "off", "bytes of originals one user may store (bytes, or with k/m/g; off: no quota)"),
         ("MEDIA_MAX_VIDEO_BYTES", "2g", "largest accepted video file (bytes, or with k/m/g); nginx client_max_body_size of the upload location follows the larger limit"),
         ("MEDIA_MAX_VIDEO_SECONDS", "4h", "longest accepted video (seconds, or with ms/s/m/h), from the container's duration"),
@@ -179,6 +181,7 @@ struct ServiceConfiguration: Sendable {
         maxUploadBytes = reader.byteCount("MEDIA_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024)
         maxPixels = reader.integer("MEDIA_MAX_PIXELS", default: 100_000_000, range: 1...Int(Int32.max) * 4) ?? 1
         maxMetadataBytes = Int(clamping: reader.byteCount("MEDIA_MAX_METADATA_BYTES", default: 1 << 20))
+        maxDecodeBytes = Int(clamping: reader.byteCount("MEDIA_MAX_DECODE_BYTES", default: 60 << 20))
         userQuotaBytes = environment["MEDIA_USER_QUOTA_BYTES"] == "off" ? nil
             : reader.optionalByteCount("MEDIA_USER_QUOTA_BYTES")
         let defaults = VideoIngest.Limits()

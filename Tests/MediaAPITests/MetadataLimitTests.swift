@@ -8,7 +8,8 @@ import XCTest
 /// MEDIA_MAX_METADATA_BYTES through nginx: images whose text chunks, EXIF, ICC profiles or
 /// comments pass the limit (as stored, or as a compressed chunk would inflate) are refused
 /// with 422 before libvips decodes anything, leave nothing behind, and cost the worker
-/// little memory; files within it are accepted as before.
+/// little memory; files within it are accepted as before. The same for MEDIA_MAX_DECODE_BYTES:
+/// images whose decoders would hold the whole image, or too many rows of a wide one.
 final class MetadataLimitTests: XCTestCase {
     func testOversizedMetadataIsRefusedFromTheHeaderScanWithLittleMemory() throws {
         let stack = try LocalStack("metadata", settings: ["MEDIA_WORKERS": "1"])
@@ -55,6 +56,54 @@ final class MetadataLimitTests: XCTestCase {
             }
             XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
             print("metadata limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
+        }
+    }
+
+    func testImagesWhoseDecodeWouldHoldTooMuchAreRefusedFromTheHeader() throws {
+        let stack = try LocalStack("decode", settings: ["MEDIA_WORKERS": "1"])
+        defer { stack.stop() }
+        let user = "u-decode-\(UInt32.random(in: 0...UInt32.max))"
+        // Black images: tiny files, and the decoders that hold the whole image hold it all the same.
+        func black(_ name: String, options: String = "", _ width: Int, _ height: Int) throws -> [UInt8] {
+            try Fixtures.bytes(Fixtures.file("decode-\(width)x\(height)-" + name) { path in
+                _ = try Fixtures.run("/usr/bin/vips", ["black", path + options, String(width), String(height), "--bands", "3"])
+            })
+        }
+        let refused: [(String, String, [UInt8])] = [
+            ("a 25 MP progressive JPEG (+163 MiB when decoded)", "p.jpg", try black("p.jpg", options: "[interlace,Q=90]", 5000, 5000)),
+            ("a 25 MP interlaced PNG (+79 MiB)", "i.png", try black("i.png", options: "[interlace]", 5000, 5000)),
+            ("a 25 MP lossless WebP", "l.webp", try black("l.webp", options: "[lossless]", 5000, 5000)),
+            ("a 25 MP GIF (+112 MiB)", "g.gif", try black("g.gif", 5000, 5000)),
+            ("a 9 MP HEIC", "h.heic", try black("h.heic", options: "[compression=hevc,effort=0]", 3000, 3000)),
+            ("a baseline JPEG 12,000 pixels wide", "w.jpg", try black("w.jpg", 12000, 400)),
+        ]
+        for (what, name, bytes) in refused {
+            let growth = try peakGrowth(stack) {
+                let response = try stack.upload(bytes, filename: name, as: user)
+                XCTAssertEqual(response.status, 422, "\(what): \(response.text)")
+                XCTAssertEqual(response.errorCode, "image_too_large", what)
+                XCTAssertTrue(response.text.contains("MiB of memory"), response.text)
+            }
+            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+        }
+        XCTAssertEqual(try stack.storedObjects(under: user + "/"), [], "no file")
+        XCTAssertEqual(stack.temporaryFiles(), [], "no temp file")
+        XCTAssertEqual((try stack.http.get("/api/media/usage", headers: ["X-User-Id": user]).json())["count"] as? Int, 0,
+                       "no row")
+
+        // Just within the limit, each kind: accepted, and within 64 MB of idle.
+        let accepted: [(String, String, [UInt8])] = [
+            ("a PNG 8,000 pixels wide", "wide.png", try black("wide.png", 8000, 2000)),
+            ("a 4 MP progressive JPEG", "p4.jpg", try black("p4.jpg", options: "[interlace,Q=90]", 2000, 2000)),
+            ("a 4 MP HEIC", "h4.heic", try black("h4.heic", options: "[compression=hevc,effort=0]", 2000, 2000)),
+        ]
+        for (what, name, bytes) in accepted {
+            let growth = try peakGrowth(stack) {
+                let response = try stack.upload(bytes, filename: name, as: user)
+                XCTAssertEqual(response.status, 201, "\(what): \(response.text)")
+            }
+            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("decode limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
         }
     }
 

@@ -38,7 +38,7 @@ final class VideoAPITests: XCTestCase {
     /// The mean sample value of an image file, by libvips' CLI.
     func meanLevel(of bytes: [UInt8]) throws -> Double {
         let path = Fixtures.directory + "/poster-\(UUID().uuidString).img"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw TestFailure("cannot write \(path)") }
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try XCTUnwrap(Double(Fixtures.run("/usr/bin/vips", ["avg", path]).trimmingCharacters(in: .whitespacesAndNewlines)))
     }

@@ -27,7 +27,7 @@ public struct GenerationLimits: Sendable {
     func admit(_ job: MediaGenerationJob, in database: Database) throws {
         let jobs = JobRepository(database: database)
         guard maxQueued > 0 || perHour > 0 else { return try jobs.insert(job) }
-        let admitted = try NamedLock("generate", key: job.userId).holding(in: database, waitSeconds: 10) {
+        let admitted: Void? = try NamedLock("generate", key: job.userId).holding(in: database, waitSeconds: 10) {
             if maxQueued > 0, try jobs.openCount(userId: job.userId) >= maxQueued {
                 throw MediaError.generationLimit(.queued, limit: maxQueued,
                                                  retryAfterSeconds: Self.queuedRetryAfterSeconds)

@@ -183,7 +183,7 @@ public struct IngestService {
         } catch let error as ImagingError {
             switch error {
             case .unsupportedFormat(let what): throw IngestError.unsupportedType(what)
-            case .tooManyPixels, .metadataTooLarge, .corrupt: throw IngestError.rejectedImage(error)
+            case .tooManyPixels, .decodeTooLarge, .metadataTooLarge, .corrupt: throw IngestError.rejectedImage(error)
             case .invalidDimensions, .processingFailed: throw error
             }
         }

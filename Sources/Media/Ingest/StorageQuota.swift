@@ -22,7 +22,7 @@ public struct StorageQuota: Sendable {
     func reserve(_ asset: MediaAsset, in database: Database) throws {
         let assets = AssetRepository(database: database)
         guard let limitBytes else { return try assets.insert(asset) }
-        let inserted = try NamedLock("quota", key: asset.userId).holding(in: database, waitSeconds: 10) {
+        let inserted: Void? = try NamedLock("quota", key: asset.userId).holding(in: database, waitSeconds: 10) {
             let used = try assets.usage(userId: asset.userId).reduce(0) { $0 + $1.bytes }
             guard asset.sizeBytes <= limitBytes - used else {
                 throw MediaError.quotaExceeded(usedBytes: used, limitBytes: limitBytes, fileBytes: asset.sizeBytes)

@@ -182,8 +182,9 @@ int media_fcgi_write_stdout(FCGX_Request *request, const void *head, size_t head
 }
 
 void media_fcgi_keep_freed_memory(void) {
-    mallopt(M_MMAP_THRESHOLD, 16 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
+    mallopt(M_ARENA_MAX, 2);
 }
 
 int media_fcgi_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

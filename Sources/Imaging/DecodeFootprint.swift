@@ -1,11 +1,11 @@
 /// The memory making an image's variants holds at once, estimated from its header before
 /// any pixel is decoded, so that an upload whose decode would take hundreds of megabytes
 /// is refused instead of raising the worker's peak RSS. The figures were measured on this
-/// service's pipeline with libvips 8.14 (peak RSS over idle; `scripts/bench metadata` prints
-/// them beside the estimates):
+/// service's pipeline with libvips 8.14 (a worker's peak RSS over idle; `scripts/bench
+/// metadata` measures them again):
 ///
-/// - every decode holds rows of the source while libvips shrinks it: about 2,560 rows of its
-///   width (a 10000 × 10000 PNG or TIFF +71 to +74 MiB, whatever its height);
+/// - every decode holds rows of the source while libvips shrinks it: up to about 2,700 rows
+///   of its width (an 8000 × 2000 PNG +62 MiB, a 10000 × 10000 PNG or TIFF +71 to +74 MiB);
 /// - some decoders hold the whole image besides: a progressive JPEG all its DCT coefficients
 ///   (2 bytes per sample, chroma halved when subsampled: 100 MP 4:4:4 +615 MiB), an
 ///   interlaced PNG the decoded image (+340 MiB at 100 MP), GIF an RGBA frame, a lossless or
@@ -21,8 +21,9 @@ public struct DecodeFootprint: Equatable, Sendable {
         case heifImage = "a HEIC or AVIF"
     }
 
-    /// Rows of the source the shrink holds, in units of the source's width.
-    static let streamedRows = 2_560
+    /// Rows of the source the shrink holds, in units of the source's width: the most
+    /// measured (2,711) and some margin.
+    static let streamedRows = 3_072
 
     public let bytes: Int
     public let wholeImage: WholeImage?

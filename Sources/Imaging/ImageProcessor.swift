@@ -172,8 +172,8 @@ public struct ImageProcessor: Sendable {
         }
     }
 
-    /// Before libvips opens the file: it reads every metadata block whole.
-    /// Runs the header scans over the file, opened once.
+    /// Runs the header scans over the file, opened once, before libvips opens it (libvips
+    /// reads every metadata block whole).
     private func scanning(_ path: String, _ body: (ScanInput) throws -> Void) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ImagingError.processingFailed("cannot open \(path)") }

@@ -252,8 +252,8 @@ final class ImageProcessorTests: XCTestCase {
 
     func testTheDecodeFootprintComesFromTheHeader() throws {
         let limited = ImageProcessor(maxPixels: 100_000_000, maxDecodeBytes: 16 << 20)
-        // 1500 pixels wide: every decode holds 2,560 rows of 3 bytes a pixel while it shrinks.
-        let rows = 1500 * 3 * 2560
+        // 1500 pixels wide: every decode holds rows of 3 bytes a pixel while it shrinks.
+        let rows = 1500 * 3 * DecodeFootprint.streamedRows
         func image(_ name: String, _ options: String) throws -> String {
             let path = ImagingFixtures.path(name)
             try ImagingFixtures.vips("black", path + options, "1500", "1500", "--bands", "3")
@@ -268,7 +268,7 @@ final class ImageProcessorTests: XCTestCase {
             ("lossy.webp", "", nil, nil),
             ("lossless.webp", "[lossless]", 1500 * 1500 * 4 + rows, .webpCanvas),
             // libvips reads a GIF as RGBA.
-            ("frame.gif", "", 1500 * 1500 * 4 + 1500 * 4 * 2560, .gifFrame),
+            ("frame.gif", "", 1500 * 1500 * 4 + 1500 * 4 * DecodeFootprint.streamedRows, .gifFrame),
         ]
         for (name, options, needed, whole) in cases {
             let path = try image(name, options)
@@ -281,7 +281,7 @@ final class ImageProcessorTests: XCTestCase {
             }
             XCTAssertNoThrow(try processor.inspect(path: path), "\(name) fits the default limit")
         }
-        let message = ImagingError.decodeTooLarge(neededBytes: 25_020_000, limit: 16 << 20, wholeImage: .progressiveJPEG).message
+        let message = ImagingError.decodeTooLarge(neededBytes: 25_000_000, limit: 16 << 20, wholeImage: .progressiveJPEG).message
         XCTAssertEqual(message, "Decoding this image would take about 24 MiB of memory (a progressive JPEG is decoded whole), "
                        + "more than the limit of 16 MiB. A baseline JPEG, a non-interlaced PNG or a smaller image fits.")
         // Sides no real header declares still give a number, not a trap.

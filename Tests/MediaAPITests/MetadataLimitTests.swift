@@ -27,19 +27,8 @@ final class MetadataLimitTests: XCTestCase {
             ("a JPEG with 10 MB of EXIF", "exif.jpg", jpeg(with: Fixtures.jpegSegments(
                 marker: 0xE1, totalling: 10 << 20, prefix: Array("Exif\0\0".utf8)))),
         ]
-        for (what, name, bytes) in refused {
-            let growth = try peakGrowth(stack) {
-                let response = try stack.upload(bytes, filename: name, as: user)
-                XCTAssertEqual(response.status, 422, "\(what): \(response.text)")
-                XCTAssertEqual(response.errorCode, "metadata_too_large", what)
-            }
-            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
-            print("metadata limit: \(what): refused, worker peak RSS +\(growth >> 10) KiB")
-        }
-        XCTAssertEqual(try stack.storedObjects(under: user + "/"), [], "no file")
-        XCTAssertEqual(stack.temporaryFiles(), [], "no temp file")
-        XCTAssertEqual((try stack.http.get("/api/media/usage", headers: ["X-User-Id": user]).json())["count"] as? Int, 0,
-                       "no row")
+        try upload(refused, to: stack, as: user, expecting: 422) { XCTAssertEqual($0.errorCode, "metadata_too_large") }
+        try assertNothingLeft(on: stack, by: user)
 
         // Just within the limit: accepted, and still within 64 MB of idle.
         let accepted: [(String, String, [UInt8])] = [
@@ -49,14 +38,7 @@ final class MetadataLimitTests: XCTestCase {
                                                                                                totalling: 1000 << 10))),
             ("a camera JPEG (ICC, EXIF, XMP)", "camera.jpg", try Fixtures.bytes(Fixtures.cameraJPEG())),
         ]
-        for (what, name, bytes) in accepted {
-            let growth = try peakGrowth(stack) {
-                let response = try stack.upload(bytes, filename: name, as: user)
-                XCTAssertEqual(response.status, 201, "\(what): \(response.text)")
-            }
-            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
-            print("metadata limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
-        }
+        try upload(accepted, to: stack, as: user, expecting: 201)
     }
 
     func testImagesWhoseDecodeWouldHoldTooMuchAreRefusedFromTheHeader() throws {
@@ -77,34 +59,42 @@ final class MetadataLimitTests: XCTestCase {
             ("a 9 MP HEIC", "h.heic", try black("h.heic", options: "[compression=hevc,effort=0]", 3000, 3000)),
             ("a baseline JPEG 12,000 pixels wide", "w.jpg", try black("w.jpg", 12000, 400)),
         ]
-        for (what, name, bytes) in refused {
+        try upload(refused, to: stack, as: user, expecting: 422) { response in
+            XCTAssertEqual(response.errorCode, "image_too_large")
+            XCTAssertTrue(response.text.contains("MiB of memory"), response.text)
+        }
+        try assertNothingLeft(on: stack, by: user)
+
+        // Just within the limit, each kind: accepted, and within 64 MB of idle.
+        let accepted: [(String, String, [UInt8])] = [
+            ("a PNG 6,800 pixels wide", "wide.png", try black("wide.png", 6800, 2000)),
+            ("a 4 MP progressive JPEG", "p4.jpg", try black("p4.jpg", options: "[interlace,Q=90]", 2000, 2000)),
+            ("a 4 MP HEIC", "h4.heic", try black("h4.heic", options: "[compression=hevc,effort=0]", 2000, 2000)),
+        ]
+        try upload(accepted, to: stack, as: user, expecting: 201)
+    }
+
+    /// Uploads each (what, filename, bytes) through nginx: each answers `status` (and passes
+    /// `check`), and raises the worker's peak RSS by less than 64 MB over idle.
+    func upload(_ cases: [(String, String, [UInt8])], to stack: LocalStack, as user: String, expecting status: Int,
+                check: (HTTPResponseMessage) -> Void = { _ in }) throws {
+        for (what, name, bytes) in cases {
             let growth = try peakGrowth(stack) {
                 let response = try stack.upload(bytes, filename: name, as: user)
-                XCTAssertEqual(response.status, 422, "\(what): \(response.text)")
-                XCTAssertEqual(response.errorCode, "image_too_large", what)
-                XCTAssertTrue(response.text.contains("MiB of memory"), response.text)
+                XCTAssertEqual(response.status, status, "\(what): \(response.text)")
+                check(response)
             }
             XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
+            print("\(what): \(status), worker peak RSS +\(growth >> 10) KiB")
         }
+    }
+
+    /// The refused uploads left no file, temp file or row.
+    func assertNothingLeft(on stack: LocalStack, by user: String) throws {
         XCTAssertEqual(try stack.storedObjects(under: user + "/"), [], "no file")
         XCTAssertEqual(stack.temporaryFiles(), [], "no temp file")
         XCTAssertEqual((try stack.http.get("/api/media/usage", headers: ["X-User-Id": user]).json())["count"] as? Int, 0,
                        "no row")
-
-        // Just within the limit, each kind: accepted, and within 64 MB of idle.
-        let accepted: [(String, String, [UInt8])] = [
-            ("a PNG 8,000 pixels wide", "wide.png", try black("wide.png", 8000, 2000)),
-            ("a 4 MP progressive JPEG", "p4.jpg", try black("p4.jpg", options: "[interlace,Q=90]", 2000, 2000)),
-            ("a 4 MP HEIC", "h4.heic", try black("h4.heic", options: "[compression=hevc,effort=0]", 2000, 2000)),
-        ]
-        for (what, name, bytes) in accepted {
-            let growth = try peakGrowth(stack) {
-                let response = try stack.upload(bytes, filename: name, as: user)
-                XCTAssertEqual(response.status, 201, "\(what): \(response.text)")
-            }
-            XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
-            print("decode limit: \(what): accepted, worker peak RSS +\(growth >> 10) KiB")
-        }
     }
 
     /// How far the worker's peak RSS rose above its RSS before `body` (Linux: writing 5

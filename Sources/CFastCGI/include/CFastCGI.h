@@ -78,9 +78,11 @@ int media_fcgi_write_stdout(FCGX_Request *request, const void *head, size_t head
                             const void *body, size_t body_length);
 
 /// A worker serves one request after another, some of them megabytes of JSON (a 100-owner
-/// batch): blocks up to 16 MiB come from the heap, and freed memory stays there (up to
-/// 64 MiB) for the next request instead of going back to the kernel and faulting in again
-/// page by page (900 page faults per batch response). The heap stays at its high-water mark.
+/// batch): blocks up to 4 MiB come from the heap, and freed memory stays there (up to
+/// 8 MiB) for the next request instead of going back to the kernel and faulting in again
+/// page by page (900 page faults per batch response). Two arenas at most: each of the
+/// worker's threads (runner, libvips, URLSession) would otherwise keep freed memory in an
+/// arena of its own (a soak's workers grew to 135 MB with 64 MiB kept per arena).
 void media_fcgi_keep_freed_memory(void);
 
 /// memfd_create(2) with MFD_CLOEXEC (Glibc's Swift module hides the _GNU_SOURCE API).

@@ -81,10 +81,29 @@ final class FaultLoad: @unchecked Sendable {
     /// What must hold once the load is over: every 2xx upload is `ready` with its files (or
     /// objects) served byte for byte; after `media-server gc`, failed uploads left no row and
     /// no stored object; no asset is `pending`/`processing`; no staged file remains.
-    func verify(file: StaticString = #filePath, line: UInt = #line) throws {
+    ///
+    /// `lostAnswers`: a worker killed after its ingest committed and before nginx had the
+    /// answer leaves a whole asset behind a 502 (a CI run hit that window once in ten kills).
+    /// Up to that many such assets are allowed, each `ready`, holding the bytes of an upload
+    /// whose answer was a 5xx or none, and served like a 2xx one.
+    func verify(lostAnswers: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
         let database = Database(configuration: try ConnectionConfiguration(url: XCTUnwrap(TestEnvironment.databaseURL)))
-        let succeeded = self.succeeded
-        for upload in succeeded {
+        // gc with no grace period: any row an interrupted ingest left is past its lease now.
+        let collected = try runProcess(TestEnvironment.binary, ["gc", "--older-than", "0s"],
+                                       environment: stack.serverEnvironment())
+        XCTAssertEqual(collected.status, 0, collected.text, file: file, line: line)
+        let rows = try database.query("SELECT `id`, `status`, `checksum` FROM `MediaAsset` WHERE `userId` = ?", [user])
+            .map { (id: try $0.get("id", as: String.self), status: try $0.get("status", as: String.self),
+                    checksum: try $0.get("checksum", as: String?.self)) }
+        var kept = succeeded
+        let unanswered = Set(failed.filter { $0.status == 0 || $0.status >= 500 }.map(\.sha256))
+        for row in rows where !kept.contains(where: { $0.id == row.id }) {
+            guard row.status == "ready", let checksum = row.checksum, unanswered.contains(checksum) else { continue }
+            kept.append(Upload(status: 201, code: nil, id: row.id, sha256: checksum))
+        }
+        XCTAssertLessThanOrEqual(kept.count - succeeded.count, lostAnswers, "assets whose answer was lost",
+                                 file: file, line: line)
+        for upload in kept {
             let id = try XCTUnwrap(upload.id, "a 2xx upload names its asset", file: file, line: line)
             let asset = try stack.http.get("/api/media/\(id)", headers: ["X-User-Id": user])
             XCTAssertEqual(asset.status, 200, "\(id): \(asset.text)", file: file, line: line)
@@ -98,16 +117,10 @@ final class FaultLoad: @unchecked Sendable {
                 }
             }
         }
-        // gc with no grace period: any row an interrupted ingest left is past its lease now.
-        let collected = try runProcess(TestEnvironment.binary, ["gc", "--older-than", "0s"],
-                                       environment: stack.serverEnvironment())
-        XCTAssertEqual(collected.status, 0, collected.text, file: file, line: line)
-        let rows = try database.query("SELECT `id`, `status` FROM `MediaAsset` WHERE `userId` = ?", [user])
-            .map { (try $0.get("id", as: String.self), try $0.get("status", as: String.self)) }
-        let live = Set(succeeded.compactMap(\.id))
-        XCTAssertEqual(Set(rows.map(\.0)), live, "rows are exactly the 2xx uploads; gc said:\n\(collected.text)",
+        let live = Set(kept.compactMap(\.id))
+        XCTAssertEqual(Set(rows.map(\.id)), live, "rows are exactly the 2xx uploads; gc said:\n\(collected.text)",
                        file: file, line: line)
-        XCTAssertEqual(rows.filter { $0.1 != "ready" }.map(\.0), [], "nothing left pending/processing",
+        XCTAssertEqual(rows.filter { $0.status != "ready" }.map(\.id), [], "nothing left pending/processing",
                        file: file, line: line)
         let stored = Set(try stack.storedObjects(under: user + "/").map { $0.split(separator: "/")[1] }.map(String.init))
         XCTAssertEqual(stored, live, "stored objects are exactly the 2xx uploads'", file: file, line: line)

@@ -47,10 +47,7 @@ final class GenerationTests: XCTestCase {
         return job
     }
 
-    func calls(_ port: UInt16, _ prompt: String) throws -> Int {
-        let query = prompt.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? prompt
-        return try HTTPClient(port: port).get("/_calls?prompt=\(query)").json()["calls"] as? Int ?? -1
-    }
+    func calls(_ port: UInt16, _ prompt: String) throws -> Int { try OpenAIStandIn.calls(port: port, prompt: prompt) }
 
     func testProceduralJobsValidationAndOwnership() throws {
         let stack = try LocalStack("gen")

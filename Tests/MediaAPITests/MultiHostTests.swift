@@ -9,12 +9,13 @@ import XCTest
 final class MultiHostTests: XCTestCase {
     func user(_ role: String) -> String { "u-\(role)-\(UInt32.random(in: 0...UInt32.max))" }
 
-    /// Hosts A and B on the shared bucket, with `settings` on both.
-    func hosts(_ name: String, settings: [String: String] = [:]) throws -> (LocalStack, LocalStack) {
+    /// Hosts A and B on the shared bucket, with `settings` on both (and `onB` on B).
+    func hosts(_ name: String, settings: [String: String] = [:],
+               onB: [String: String] = [:]) throws -> (LocalStack, LocalStack) {
         let shared = TestOrigin.bucketOrigin(signed: false).merging(settings) { $1 }
         let a = try LocalStack("\(name)-a", settings: shared)
         addTeardownBlock { a.stop() }
-        let b = try LocalStack("\(name)-b", settings: shared)
+        let b = try LocalStack("\(name)-b", settings: shared.merging(onB) { $1 })
         addTeardownBlock { b.stop() }
         return (a, b)
     }
@@ -102,6 +103,33 @@ final class MultiHostTests: XCTestCase {
         XCTAssertFalse(onB.isEmpty)
         let library = try database.queryOne("SELECT COUNT(*) AS n FROM `MediaAsset` WHERE `userId` = ?", [writer])
         XCTAssertEqual(try library?.get("n", as: Int.self), 200)
+    }
+
+    func testAJobRunsOnlyOnAHostWithTheProviderItWasQueuedFor() throws {
+        // A mid-change of MEDIA_GENERATION_PROVIDER: A still procedural, B on the OpenAI stand-in.
+        // (A browser test's job once ran on another stack's procedural runner, its row saying openai.)
+        let standIn = try OpenAIStandIn()
+        addTeardownBlock { standIn.stop() }
+        let (a, b) = try hosts("provider", onB: standIn.providerSettings)
+        let writer = user("provider")
+        let prompts = (0..<8).map { "instant a quay at night, take \($0)" }
+        let onB = try prompts.map { try generate(on: b, as: writer, prompt: $0) }
+        let onA = try (0..<8).map { try generate(on: a, as: writer, prompt: "a quay at dawn, take \($0)") }
+        let database = try database()
+        let finished = try a.waitUntil(seconds: 60) { try unfinishedJobs(of: writer, in: database) == 0 }
+        let left = try unfinishedJobs(of: writer, in: database)
+        XCTAssertTrue(finished, "jobs left: \(left)")
+        for (ids, provider, host) in [(onB, "openai", b), (onA, "procedural", a)] {
+            XCTAssertEqual(Set(claims(in: host).filter(Set(ids).contains)), Set(ids), "\(provider) jobs claimed on their host")
+            for id in ids {
+                let job = try b.http.get("/api/media/jobs/\(id)", headers: ["X-User-Id": writer]).json()
+                XCTAssertEqual(job["status"] as? String, "succeeded", "\(job)")
+                XCTAssertEqual(job["provider"] as? String, provider, "\(job)")
+                let requestId = ((job["result"] as? [String: Any])?["facts"] as? [String: Any])?["requestId"] as? String ?? ""
+                XCTAssertEqual(requestId.hasPrefix("procedural-"), provider == "procedural", "\(job)")
+            }
+        }
+        for prompt in prompts { XCTAssertEqual(try OpenAIStandIn.calls(port: standIn.port, prompt: prompt), 1, prompt) }
     }
 
     func testFiftyConcurrentCoverAttachesSplitAcrossHostsLeaveExactlyOneCover() throws {

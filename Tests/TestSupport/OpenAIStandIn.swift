@@ -31,6 +31,12 @@ public final class OpenAIStandIn {
     /// This stand-in's provider settings.
     public var providerSettings: [String: String] { Self.providerSettings(port: port, apiKey: apiKey) }
 
+    /// How many times a stand-in on `port` was called with exactly `prompt`.
+    public static func calls(port: UInt16, prompt: String) throws -> Int {
+        let query = prompt.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? prompt
+        return try HTTPClient(port: port).get("/_calls?prompt=\(query)").json()["calls"] as? Int ?? -1
+    }
+
     public func stop() {
         process.terminate()
         process.wait()

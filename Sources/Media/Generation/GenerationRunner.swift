@@ -96,7 +96,7 @@ public final class GenerationRunner: @unchecked Sendable {
                     nextReclaim = Date().addingTimeInterval(max(1, settings.staleAfterSeconds / 3))
                 }
                 let liveSince = Date.databaseNow.addingTimeInterval(-settings.staleAfterSeconds)
-                if let job = try jobs.claimNext(limit: settings.concurrency, liveSince: liveSince) {
+                if let job = try jobs.claimNext(provider: provider.name, limit: settings.concurrency, liveSince: liveSince) {
                     logState(job, "running")
                     run(job)
                     continue

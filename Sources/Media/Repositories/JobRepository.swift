@@ -64,10 +64,13 @@ public struct JobRepository {
 
     // MARK: - The runner's side
 
-    /// Claims the oldest queued job for this runner, unless `limit` jobs already run in
-    /// the whole database (every worker of every host). SKIP LOCKED lets other runners
-    /// claim other jobs at the same time; a named lock makes the count-then-claim exact.
-    public func claimNext(limit: Int, liveSince: Date, now: Date = .databaseNow) throws -> MediaGenerationJob? {
+    /// Claims the oldest queued job of `provider` (the one it was queued for: a host whose
+    /// provider differs, e.g. during a change of MEDIA_GENERATION_PROVIDER, leaves it to
+    /// one that has it), unless `limit` jobs already run in the whole database (every worker
+    /// of every host). SKIP LOCKED lets other runners claim other jobs at the same time; a
+    /// named lock makes the count-then-claim exact.
+    public func claimNext(provider: String, limit: Int, liveSince: Date,
+                          now: Date = .databaseNow) throws -> MediaGenerationJob? {
         // READ COMMITTED: the locking read must not lock the gap where new jobs are inserted.
         let claimed = try NamedLock(name: "media-generation-claim").holding(in: database, waitSeconds: 2) {
             () throws -> MediaGenerationJob? in
@@ -81,8 +84,8 @@ public struct JobRepository {
                 // queued row, and block the INSERTs of new jobs meanwhile.
                 guard var job = try MediaGenerationJob.fetchOne(database, """
                     SELECT \(MediaGenerationJob.selection) FROM `MediaGenerationJob`
-                    WHERE `status` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
-                    """, [MediaJobStatus.queued]) else { return nil }
+                    WHERE `status` = ? AND `provider` = ? ORDER BY `updatedAt` LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """, [MediaJobStatus.queued, provider]) else { return nil }
                 try database.execute("""
                     UPDATE `MediaGenerationJob` SET `status` = ?, `attempts` = `attempts` + 1, `startedAt` = ?,
                         `updatedAt` = ? WHERE `id` = ?

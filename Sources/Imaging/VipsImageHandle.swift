@@ -28,16 +28,17 @@ final class VipsImageHandle: @unchecked Sendable {
     /// Set by jpegload for a progressive JPEG and by pngload for an Adam7-interlaced PNG.
     var isInterlaced: Bool { integer("interlaced") == 1 }
     /// Whether jpegload found chroma subsampled (anything but "4:4:4").
-    var hasSubsampledChroma: Bool {
-        var value: UnsafePointer<CChar>?
-        guard vips_image_get_typeof(pointer, "jpeg-chroma-subsample") != 0,
-              vips_image_get_string(pointer, "jpeg-chroma-subsample", &value) == 0, let value else { return false }
-        return String(cString: value) != "4:4:4"
-    }
+    var hasSubsampledChroma: Bool { string("jpeg-chroma-subsample").map { $0 != "4:4:4" } ?? false }
 
     private func integer(_ field: String) -> Int? {
         guard vips_image_get_typeof(pointer, field) != 0 else { return nil }
         var value: Int32 = 0
         return vips_image_get_int(pointer, field, &value) == 0 ? Int(value) : nil
+    }
+
+    private func string(_ field: String) -> String? {
+        guard vips_image_get_typeof(pointer, field) != 0 else { return nil }
+        var value: UnsafePointer<CChar>?
+        return vips_image_get_string(pointer, field, &value) == 0 ? value.map { String(cString: $0) } : nil
     }
 }

@@ -51,10 +51,10 @@ enum ParserTarget: String, CaseIterable {
     static func metadata(_ input: [UInt8]) {
         guard let selector = input.first else { return }
         let format = ImageFormat.allCases[Int(selector) % ImageFormat.allCases.count]
-        if format == .webp { _ = try? DecodeFootprint.decodesWholeWebPCanvas(.bytes(Array(input.dropFirst()))) }
+        let file = ScanInput.bytes(Array(input.dropFirst()))
+        if format == .webp { _ = try? DecodeFootprint.decodesWholeWebPCanvas(file) }
         for limit in [4096, 1 << 20] {
-            guard let found = try? MetadataScan.measure(.bytes(Array(input.dropFirst())), format: format,
-                                                        limit: limit) else { continue }
+            guard let found = try? MetadataScan.measure(file, format: format, limit: limit) else { continue }
             precondition(found <= limit, "a scan within the limit answered \(found)")
         }
     }

@@ -26,17 +26,6 @@ final class GenerationTests: XCTestCase {
         return stack
     }
 
-    func generate(_ stack: LocalStack, as user: String, _ json: String) throws -> HTTPResponseMessage {
-        try stack.http.send(method: "POST", path: "/api/media/generate",
-                            headers: ["X-User-Id": user, "Content-Type": "application/json"], body: Array(json.utf8))
-    }
-
-    func queue(_ stack: LocalStack, as user: String, prompt: String) throws -> String {
-        let response = try generate(stack, as: user, #"{"prompt":"\#(prompt)","type":"image","params":{"width":256,"height":256}}"#)
-        XCTAssertEqual(response.status, 202, response.text)
-        return try XCTUnwrap(response.json()["id"] as? String)
-    }
-
     /// The job once it is succeeded or failed.
     func finished(_ stack: LocalStack, _ id: String, as user: String, seconds: Double = 30) throws -> [String: Any] {
         var job: [String: Any] = [:]
@@ -64,14 +53,14 @@ final class GenerationTests: XCTestCase {
             ("not json", 400, "invalid_json"),
         ]
         for (body, status, code) in refused {
-            let response = try generate(stack, as: "u-alice", body)
+            let response = try stack.generate(as: "u-alice", body)
             XCTAssertEqual(response.status, status, "\(body.prefix(60)): \(response.text)")
             XCTAssertEqual(response.errorCode, code, "\(body.prefix(60))")
         }
-        XCTAssertTrue(try generate(stack, as: "u-alice", #"{"prompt":"a clip","type":"video"}"#).text.contains("not supported"))
-        XCTAssertEqual(try generate(stack, as: "u-alice", #"{"prompt":"x"}"#).status == 202 ? 0 : 1, 0, "type defaults to image")
+        XCTAssertTrue(try stack.generate(as: "u-alice", #"{"prompt":"a clip","type":"video"}"#).text.contains("not supported"))
+        XCTAssertEqual(try stack.generate(as: "u-alice", #"{"prompt":"x"}"#).status == 202 ? 0 : 1, 0, "type defaults to image")
 
-        let queued = try generate(stack, as: "u-alice", #"""
+        let queued = try stack.generate(as: "u-alice", #"""
             {"prompt":"A lighthouse at dusk, oil painting","type":"image","params":{"width":512,"height":512,"seed":7},
              "ownerType":"scene","ownerId":"scene-alice-2","role":"reference"}
             """#)
@@ -129,7 +118,7 @@ final class GenerationTests: XCTestCase {
             ("empty \(tag)", "failed", 1, "without an image"),
             ("huge \(tag)", "failed", 1, "30000"),
         ]
-        let ids = try expectations.map { try queue(stack, as: user, prompt: $0.0) }
+        let ids = try expectations.map { try stack.queueImageJob(prompt: $0.0, as: user) }
         for ((prompt, status, providerCalls, errorText), id) in zip(expectations, ids) {
             let job = try finished(stack, id, as: user, seconds: 60)
             XCTAssertEqual(job["status"] as? String, status, "\(prompt): \(job)")
@@ -163,7 +152,7 @@ final class GenerationTests: XCTestCase {
         ])
         let user = "u-reclaim-\(UInt32.random(in: 0...UInt32.max))"
         let prompt = "ok reclaim \(UInt32.random(in: 0...UInt32.max))"
-        let id = try queue(stack, as: user, prompt: prompt)
+        let id = try stack.queueImageJob(prompt: prompt, as: user)
         // Running, with the provider's answer saved: the worker then pauses before ingest.
         XCTAssertTrue(try stack.waitUntil(seconds: 10) {
             let job = try stack.http.get("/api/media/jobs/\(id)", headers: ["X-User-Id": user]).json()
@@ -181,7 +170,7 @@ final class GenerationTests: XCTestCase {
         let stack = try openAIStack("twenty", port: port)
         let user = "u-twenty-\(UInt32.random(in: 0...UInt32.max))"
         let prompts = (0..<20).map { "ok twenty \($0) \(UInt32.random(in: 0...UInt32.max))" }
-        let ids = try prompts.map { try queue(stack, as: user, prompt: $0) }
+        let ids = try prompts.map { try stack.queueImageJob(prompt: $0, as: user) }
         var assets = Set<String>()
         for (prompt, id) in zip(prompts, ids) {
             let job = try finished(stack, id, as: user)
@@ -196,9 +185,9 @@ final class GenerationTests: XCTestCase {
             if let asset = job["resultAssetId"] as? String { assets.insert(asset) }
         }
         XCTAssertEqual(assets.count, 20)
-        let running = stack.log().split(separator: "\n").filter { $0.contains("\"event\":\"job.state\"") && $0.contains("\"status\":\"running\"") }
+        let claimed = stack.claimedJobs
         for id in ids {
-            XCTAssertEqual(running.filter { $0.contains(id) }.count, 1, "job \(id) was claimed once")
+            XCTAssertEqual(claimed.filter { $0 == id }.count, 1, "job \(id) was claimed once")
         }
     }
 }

@@ -63,9 +63,7 @@ final class LimitsTests: XCTestCase {
         defer { stack.stop() }
         let alice = user("gen")
         @Sendable func generate(_ prompt: String) throws -> HTTPResponseMessage {
-            try stack.http.send(method: "POST", path: "/api/media/generate",
-                                headers: ["X-User-Id": alice, "Content-Type": "application/json"],
-                                body: Array(#"{"prompt":"\#(prompt)","params":{"width":256,"height":256}}"#.utf8))
+            try stack.generate(as: alice, #"{"prompt":"\#(prompt)","params":{"width":256,"height":256}}"#)
         }
         func waitForIdle() throws {
             XCTAssertTrue(try stack.waitUntil(seconds: 30) {

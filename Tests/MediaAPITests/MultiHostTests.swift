@@ -24,29 +24,11 @@ final class MultiHostTests: XCTestCase {
         Database(configuration: try ConnectionConfiguration(url: XCTUnwrap(TestEnvironment.databaseURL)))
     }
 
-    func generate(on stack: LocalStack, as user: String, prompt: String) throws -> String {
-        let response = try stack.http.send(
-            method: "POST", path: "/api/media/generate",
-            headers: ["X-User-Id": user, "Content-Type": "application/json"],
-            body: Array(#"{"prompt":"\#(prompt)","params":{"width":256,"height":256}}"#.utf8))
-        XCTAssertEqual(response.status, 202, response.text)
-        return try XCTUnwrap(response.json()["id"] as? String)
-    }
-
     /// The user's jobs that have not finished yet.
     func unfinishedJobs(of user: String, in database: Database) throws -> Int {
         try database.queryOne("""
             SELECT COUNT(*) AS n FROM `MediaGenerationJob` WHERE `userId` = ? AND `status` IN ('queued', 'running')
             """, [user])?.get("n", as: Int.self) ?? -1
-    }
-
-    /// Ids of the jobs whose `running` state a host's log records, once per claim.
-    func claims(in stack: LocalStack) -> [String] {
-        stack.log().split(separator: "\n")
-            .filter { $0.contains(#""event":"job.state""#) && $0.contains(#""status":"running""#) }
-            .compactMap { line in
-                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["jobId"] as? String
-            }
     }
 
     func testAnUploadOnOneHostIsListedServedAndDeletedOnTheOther() throws {
@@ -80,7 +62,7 @@ final class MultiHostTests: XCTestCase {
         let (a, b) = try hosts("jobs", settings: ["MEDIA_GENERATION_CONCURRENCY": "4"])
         let writer = user("jobs")
         let ids = try (0..<200).map { index in
-            try generate(on: index % 2 == 0 ? a : b, as: writer, prompt: "a harbour at dawn, take \(index)")
+            try (index % 2 == 0 ? a : b).queueImageJob(prompt: "a harbour at dawn, take \(index)", as: writer)
         }
         let database = try database()
         let finished = try a.waitUntil(seconds: 120) { try unfinishedJobs(of: writer, in: database) == 0 }
@@ -97,7 +79,7 @@ final class MultiHostTests: XCTestCase {
         }
         XCTAssertEqual(Set(try rows.compactMap { try $0.get("resultAssetId", as: String?.self) }).count, 200)
         // Each job claimed once, by one host or the other, and both hosts took part.
-        let onA = claims(in: a).filter(Set(ids).contains), onB = claims(in: b).filter(Set(ids).contains)
+        let onA = a.claimedJobs.filter(Set(ids).contains), onB = b.claimedJobs.filter(Set(ids).contains)
         XCTAssertEqual((onA + onB).sorted(), ids.sorted())
         XCTAssertFalse(onA.isEmpty)
         XCTAssertFalse(onB.isEmpty)
@@ -113,14 +95,14 @@ final class MultiHostTests: XCTestCase {
         let (a, b) = try hosts("provider", onB: standIn.providerSettings)
         let writer = user("provider")
         let prompts = (0..<8).map { "instant a quay at night, take \($0)" }
-        let onB = try prompts.map { try generate(on: b, as: writer, prompt: $0) }
-        let onA = try (0..<8).map { try generate(on: a, as: writer, prompt: "a quay at dawn, take \($0)") }
+        let onB = try prompts.map { try b.queueImageJob(prompt: $0, as: writer) }
+        let onA = try (0..<8).map { try a.queueImageJob(prompt: "a quay at dawn, take \($0)", as: writer) }
         let database = try database()
         let finished = try a.waitUntil(seconds: 60) { try unfinishedJobs(of: writer, in: database) == 0 }
         let left = try unfinishedJobs(of: writer, in: database)
         XCTAssertTrue(finished, "jobs left: \(left)")
         for (ids, provider, host) in [(onB, "openai", b), (onA, "procedural", a)] {
-            XCTAssertEqual(Set(claims(in: host).filter(Set(ids).contains)), Set(ids), "\(provider) jobs claimed on their host")
+            XCTAssertEqual(Set(host.claimedJobs.filter(Set(ids).contains)), Set(ids), "\(provider) jobs claimed on their host")
             for id in ids {
                 let job = try b.http.get("/api/media/jobs/\(id)", headers: ["X-User-Id": writer]).json()
                 XCTAssertEqual(job["status"] as? String, "succeeded", "\(job)")
@@ -177,7 +159,7 @@ final class MultiHostTests: XCTestCase {
         ])
         let writer = user("concur")
         let ids = try (0..<12).map { index in
-            try generate(on: index % 2 == 0 ? a : b, as: writer, prompt: "a lighthouse, take \(index)")
+            try (index % 2 == 0 ? a : b).queueImageJob(prompt: "a lighthouse, take \(index)", as: writer)
         }
         let database = try database()
         var mostAtOnce = 0
@@ -189,7 +171,7 @@ final class MultiHostTests: XCTestCase {
             return try unfinishedJobs(of: writer, in: database) == 0
         })
         XCTAssertEqual(mostAtOnce, 2, "at most two at once, and the cap was reached")
-        let onA = claims(in: a).filter(Set(ids).contains), onB = claims(in: b).filter(Set(ids).contains)
+        let onA = a.claimedJobs.filter(Set(ids).contains), onB = b.claimedJobs.filter(Set(ids).contains)
         XCTAssertEqual((onA + onB).sorted(), ids.sorted())
         XCTAssertFalse(onA.isEmpty, "host A ran none")
         XCTAssertFalse(onB.isEmpty, "host B ran none")

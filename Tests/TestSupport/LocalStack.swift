@@ -109,6 +109,30 @@ public final class LocalStack: @unchecked Sendable {
                              headers: ["X-User-Id": user, "Content-Type": form.contentType], body: form.finished)
     }
 
+    /// POST /api/media/generate as `user` through nginx, `json` the body.
+    public func generate(as user: String, _ json: String) throws -> HTTPResponseMessage {
+        try http.send(method: "POST", path: "/api/media/generate",
+                      headers: ["X-User-Id": user, "Content-Type": "application/json"], body: Array(json.utf8))
+    }
+
+    /// Queues a 256 × 256 image job for `prompt` as `user`: its id (anything but 202 fails).
+    public func queueImageJob(prompt: String, as user: String) throws -> String {
+        let response = try generate(as: user, #"{"prompt":"\#(prompt)","type":"image","params":{"width":256,"height":256}}"#)
+        guard response.status == 202, let id = response.json()["id"] as? String else {
+            throw TestFailure("generate answered \(response.status): \(response.text)")
+        }
+        return id
+    }
+
+    /// Ids of the jobs whose `running` state the pool logged, once per claim.
+    public var claimedJobs: [String] {
+        log().split(separator: "\n")
+            .filter { $0.contains(#""event":"job.state""#) && $0.contains(#""status":"running""#) }
+            .compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["jobId"] as? String
+            }
+    }
+
     /// Polls `condition` every 20 ms until it holds or `seconds` pass.
     @discardableResult
     public func waitUntil(seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {

@@ -14,6 +14,9 @@ public final class Database {
     /// Statements executed on this connection: the benchmarks and tests read it to prove
     /// a request's query count does not grow with its data (no N+1).
     public private(set) var statementsExecuted = 0
+    /// Time the statements run so far waited on the server (see `Statement`), in
+    /// nanoseconds: what a request log subtracts to show the service's own time.
+    public private(set) var serverWaitNanoseconds: UInt64 = 0
 
     /// `statementCacheSize`: prepared statements kept open on this connection.
     public init(configuration: ConnectionConfiguration, statementCacheSize: Int = 256) {
@@ -100,6 +103,7 @@ public final class Database {
         try withConnection { mysql in
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
+            defer { serverWaitNanoseconds &+= statement.lastWaitNanoseconds }
             return try statement.execute(arguments.map(\.databaseValue))
         }
     }
@@ -113,6 +117,7 @@ public final class Database {
         try withConnection(readOnly: true) { mysql in
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
+            defer { serverWaitNanoseconds &+= statement.lastWaitNanoseconds }
             try statement.execute(arguments.map(\.databaseValue)) { row in try body(row, statement.storedRowCount) }
         }
     }
@@ -124,6 +129,7 @@ public final class Database {
             rows = []  // a retried read starts over
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
+            defer { serverWaitNanoseconds &+= statement.lastWaitNanoseconds }
             try statement.execute(arguments.map(\.databaseValue)) { row in
                 rows.append(Row(row))
             }
@@ -140,6 +146,8 @@ public final class Database {
     public func executeText(_ sql: String) throws {
         try withConnection { mysql in
             statementsExecuted += 1
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { serverWaitNanoseconds &+= DispatchTime.now().uptimeNanoseconds - started }
             guard mysql_real_query(mysql, sql, UInt(sql.utf8.count)) == 0 else {
                 throw DatabaseError(mysql: mysql, sql: sql)
             }

@@ -49,6 +49,22 @@ public struct RowCursor {
         return text
     }
 
+    /// The column's text, as `candidate` itself when it holds the same bytes: a value that
+    /// repeats down a result (the asset id of each of its variants) then shares one String
+    /// instead of allocating it again for every row.
+    public func string(_ index: Int, reusing candidate: String?) throws -> String {
+        // Strings of up to 15 bytes are stored inline, without an allocation to save.
+        if var candidate, candidate.utf8.count > 15, !isNull(index), case .bytes = buffers.kinds[index] {
+            let bytes = rawBytes(index)
+            let same = candidate.withUTF8 { text in
+                guard text.count == bytes.count, let left = text.baseAddress, let right = bytes.baseAddress else { return false }
+                return memcmp(left, right, bytes.count) == 0
+            }
+            if same { return candidate }
+        }
+        return try string(index)
+    }
+
     /// Text or bytes as a String; an integer column as its digits.
     public func optionalString(_ index: Int) throws -> String? {
         if isNull(index) { return nil }

@@ -15,6 +15,9 @@ final class Statement {
     private let parameterCount: Int
     fileprivate var cachedColumns: ResultColumns?
     private var cachedBuffers: ResultBuffers?
+    /// Nanoseconds the last execution waited on the server: sending it, and reading its
+    /// whole result (`mysql_stmt_store_result`); decoding rows is the caller's time.
+    private(set) var lastWaitNanoseconds: UInt64 = 0
 
     init(mysql: UnsafeMutablePointer<MYSQL>, sql: String) throws {
         guard let statement = mysql_stmt_init(mysql) else { throw DatabaseError(mysql: mysql, sql: sql) }
@@ -59,6 +62,10 @@ final class Statement {
             throw DatabaseError(code: 2034, sqlState: "HY000",
                                 message: "\(values.count) arguments for \(parameterCount) placeholders", sql: sql)
         }
+        // Until the result is stored, all of the time is the server's (or the wire's).
+        let started = DispatchTime.now().uptimeNanoseconds
+        var waited: UInt64?
+        defer { lastWaitNanoseconds = waited ?? DispatchTime.now().uptimeNanoseconds - started }
         if parameterCount > 0 {
             let parameters = try ParameterBuffers(values, sql: sql)
             defer { parameters.release() }
@@ -75,6 +82,7 @@ final class Statement {
             mysql_stmt_free_result(statement)
         }
         guard mysql_stmt_store_result(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
+        waited = DispatchTime.now().uptimeNanoseconds - started
         guard readingRows else { return 0 }
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: Int(mysql_num_fields(metadata)))
         let columns = resultColumns(fields)

@@ -9,19 +9,21 @@ import ServerLog
 public final class Application: FastCGIResponder {
     private let router: Router
     private let identity: Identity
-    /// SQL statements run so far by this worker: the request log shows how many each
-    /// request ran (constant-query endpoints must not grow with the data).
-    private let statementsExecuted: () -> Int
+    /// SQL statements run so far by this worker, and the nanoseconds they waited on the
+    /// server: the request log shows how many each request ran (constant-query endpoints
+    /// must not grow with the data) and how much of its time was the database's.
+    private let databaseActivity: () -> (statements: Int, waitNanoseconds: UInt64)
 
-    public init(router: Router, identity: Identity, statementsExecuted: @escaping () -> Int = { 0 }) {
+    public init(router: Router, identity: Identity,
+                databaseActivity: @escaping () -> (statements: Int, waitNanoseconds: UInt64) = { (0, 0) }) {
         self.router = router
         self.identity = identity
-        self.statementsExecuted = statementsExecuted
+        self.databaseActivity = databaseActivity
     }
 
     public func respond(to request: FastCGIRequest, writer: ResponseWriter) {
         let started = DispatchTime.now().uptimeNanoseconds
-        let statementsBefore = statementsExecuted()
+        let databaseBefore = databaseActivity()
         let http = HTTPRequest(request)
         let response = handle(http)
         var headers = response.headers
@@ -37,6 +39,8 @@ public final class Application: FastCGIResponder {
             outcome = "client-gone"
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        let database = databaseActivity()
+        let databaseMilliseconds = Double(database.waitNanoseconds &- databaseBefore.waitNanoseconds) / 1_000_000
         Log.write(level: response.status >= 500 ? .error : .info, event: "request", fields: [
             ("requestId", .string(request.requestId)),
             ("method", .string(http.method)),
@@ -44,7 +48,8 @@ public final class Application: FastCGIResponder {
             ("status", LogValue(response.status)),
             ("durationMs", .double((elapsed * 1000).rounded() / 1000)),
             ("bytes", LogValue(response.body.count)),
-            ("sql", LogValue(statementsExecuted() - statementsBefore)),
+            ("sql", LogValue(database.statements - databaseBefore.statements)),
+            ("sqlMs", .double((databaseMilliseconds * 1000).rounded() / 1000)),
             ("outcome", .string(outcome)),
         ])
     }

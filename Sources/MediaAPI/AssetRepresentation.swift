@@ -9,6 +9,10 @@ struct AssetRepresentation: JSONWritable {
 
     init(_ presented: PresentedAsset) { self.presented = presented }
 
+    /// An image with its three variants takes about 850 bytes; a long title, description,
+    /// tags or a signed URL take more.
+    var estimatedByteCount: Int { 1024 + presented.variants.count * 128 }
+
     // Every field, absent values as `null` (as Prisma returns them), keys in order.
     func write(to json: inout JSONWriter) {
         json.object { json in writeFields(to: &json) }

@@ -138,6 +138,8 @@ package struct AttachmentRoutes {
 struct OwnersMedia: JSONWritable {
     let owners: [String: [AttachmentRepresentation]]
 
+    var estimatedByteCount: Int { owners.values.reduce(64) { $0 + 64 + $1.estimatedByteCount } }
+
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("owners")
@@ -164,6 +166,10 @@ struct AttachmentRepresentation: JSONWritable {
     init(_ presented: PresentedAttachment) {
         self.init(presented.attachment, asset: AssetRepresentation(presented.asset))
     }
+
+    /// An asset repeated across a batch is written once (see `write`); counted each time, so
+    /// this errs large.
+    var estimatedByteCount: Int { 320 + (asset?.estimatedByteCount ?? 0) }
 
     func write(to json: inout JSONWriter) {
         json.object { json in

@@ -42,11 +42,8 @@ public final class HTTPRequest {
         var result: [String: [String]] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) -> String in
-                // `+` is a space in a query; Foundation's percent-decoding only when there is a `%`.
-                let spaced = String(decoding: s.utf8.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-                return s.utf8.contains(UInt8(ascii: "%")) ? spaced.removingPercentEncoding ?? String(s) : spaced
-            }
+            // A malformed escape is kept as the client sent it.
+            let decode = { (s: Substring) in PercentDecoding.decode(s, plusIsSpace: true) ?? String(s) }
             let key = decode(parts[0])
             let value = parts.count > 1 ? decode(parts[1]) : ""
             result[key, default: []].append(value)

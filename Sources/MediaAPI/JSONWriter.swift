@@ -19,9 +19,11 @@ struct JSONWriter: ~Copyable {
     /// Where values written with `value(_:memoizedAs:)` are in the document.
     private var memoized: [String: Range<Int>] = [:]
 
-    init() {
-        capacity = 16_384
-        base = .allocate(capacity: capacity)
+    /// `capacity`: the bytes the document is expected to take, so that a large one is not
+    /// grown (and copied) on the way; more is still allowed.
+    init(capacity: Int = 16_384) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
     }
 
     deinit { base.deallocate() }
@@ -196,11 +198,17 @@ struct JSONWriter: ~Copyable {
 /// A value the API writes as JSON with `JSONWriter`.
 protocol JSONWritable {
     func write(to json: inout JSONWriter)
+    /// About how many bytes `write` produces (what the writer reserves up front).
+    var estimatedByteCount: Int { get }
+}
+
+extension JSONWritable {
+    var estimatedByteCount: Int { 512 }
 }
 
 extension HTTPResponse {
     static func json(_ value: some JSONWritable, status: Int = 200) -> HTTPResponse {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: max(16_384, value.estimatedByteCount))
         value.write(to: &writer)
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
                             body: writer.bytes)
@@ -212,4 +220,6 @@ extension Array: JSONWritable where Element: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.array(self) { json, item in json.value(item) }
     }
+
+    var estimatedByteCount: Int { reduce(2) { $0 + $1.estimatedByteCount } }
 }

@@ -14,6 +14,8 @@ struct Page<Item: JSONWritable>: JSONWritable {
         self.nextCursor = .none
     }
 
+    var estimatedByteCount: Int { 64 + items.estimatedByteCount }
+
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("items"); json.value(items)

@@ -71,7 +71,7 @@ public struct Router {
     public func match(method: String, path: String) throws -> Match {
         var segments: [String] = []
         for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let decoded = String(raw).removingPercentEncoding else {
+            guard let decoded = PercentDecoding.decode(raw) else {
                 throw APIError.badRequest("The path is not valid percent-encoded UTF-8.")
             }
             segments.append(decoded)

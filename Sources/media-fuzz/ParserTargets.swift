@@ -150,6 +150,9 @@ enum ParserTarget: String, CaseIterable {
             }
         }
         _ = try? router.match(method: "GET", path: "/api/" + text)
+        // Foundation's decoding is the reference the service's own must agree with.
+        precondition(PercentDecoding.decode(Substring(text)) == text.removingPercentEncoding,
+                     "percent-decoding differs from Foundation's")
     }
 
     nonisolated(unsafe) static let router: Router = {

@@ -35,8 +35,10 @@ enum Service {
             debugEndpoints: configuration.debugEndpoints)
         runner.start()
         let identity = Identity(mode: configuration.auth, jwtSecret: configuration.jwtSecret)
-        return (Application(router: router, identity: identity, statementsExecuted: { database.statementsExecuted }),
-                runner)
+        let application = Application(router: router, identity: identity) {
+            (database.statementsExecuted, database.serverWaitNanoseconds)
+        }
+        return (application, runner)
     }
 
     /// Where objects go and how clients fetch them, per MEDIA_ORIGIN and MEDIA_DELIVERY. One

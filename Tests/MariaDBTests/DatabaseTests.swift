@@ -117,6 +117,44 @@ final class DatabaseTests: XCTestCase {
         }
     }
 
+    /// A long text repeated down a result is read into the String a caller offers when the
+    /// bytes are the same (one allocation shared), and into a new one when they differ.
+    func testRepeatedTextReusesTheOfferedString() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `t` VARCHAR(191) NULL")
+        let long = String(repeating: "c0ffee", count: 8), other = String(repeating: "c0ffef", count: 8)
+        try database.execute("INSERT INTO `\(table)` VALUES (1, ?), (2, ?), (3, ?), (4, NULL), (5, ?)",
+                             [long, long, other, "short"])
+        var read: [String?] = [], previous: String?
+        try database.forEachRow("SELECT `id`, `t` FROM `\(table)` ORDER BY `id`") { row, _ in
+            guard !row.isNull(1) else {
+                XCTAssertThrowsError(try row.string(1, reusing: previous), "NULL where a value is required")
+                return read.append(nil)
+            }
+            let text = try row.string(1, reusing: previous)
+            read.append(text)
+            previous = text
+        }
+        XCTAssertEqual(read, [long, long, other, nil, "short"])
+        var first = read[0]!, second = read[1]!, third = read[2]!
+        let storage = { (text: inout String) in text.withUTF8 { UInt(bitPattern: $0.baseAddress) } }
+        XCTAssertEqual(storage(&first), storage(&second), "the second row shares the first row's String")
+        XCTAssertNotEqual(storage(&second), storage(&third))
+    }
+
+    /// The time statements wait on the server is counted, beside how many ran.
+    func testServerWaitIsCountedPerStatement() throws {
+        let database = try makeDatabase()
+        try database.connect()
+        let (statements, waited) = (database.statementsExecuted, database.serverWaitNanoseconds)
+        try database.forEachRow("SELECT SLEEP(?)", [0.05]) { _, _ in }
+        try database.execute("DO SLEEP(?)", [0.05])
+        XCTAssertEqual(database.statementsExecuted - statements, 2)
+        let milliseconds = Double(database.serverWaitNanoseconds - waited) / 1_000_000
+        XCTAssertGreaterThanOrEqual(milliseconds, 100)
+        XCTAssertLessThan(milliseconds, 5_000)
+    }
+
     func testDatesBeforeAndAfterTheEpochKeepMilliseconds() throws {
         let database = try makeDatabase()
         let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `d` DATETIME(3) NOT NULL")

@@ -231,6 +231,12 @@ final class AttachmentAPITests: XCTestCase {
         XCTAssertNotNil(statements(oneId))
         XCTAssertEqual(statements(oneId), statements(manyId))
         XCTAssertLessThanOrEqual(statements(manyId) ?? 99, 4)
+        // And the part of its time they waited on the database: never more than the whole.
+        let line = stack.log().split(separator: "\n").first { $0.contains("\"requestId\":\"\(manyId)\"") && $0.contains("\"event\":\"request\"") }
+        let fields = try XCTUnwrap(line.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let waited = try XCTUnwrap(fields["sqlMs"] as? Double), total = try XCTUnwrap(fields["durationMs"] as? Double)
+        XCTAssertGreaterThan(waited, 0)
+        XCTAssertLessThanOrEqual(waited, total)
     }
 
     func testGarbageCollectionRemovesAttachmentsOfDeletedOwners() throws {

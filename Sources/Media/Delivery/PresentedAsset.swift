@@ -39,8 +39,12 @@ public struct AssetPresenter {
 
     /// An asset whose variants are already at hand (just ingested).
     public func present(_ asset: MediaAsset, variants: [MediaVariant]) -> PresentedAsset {
-        // Queries read them in this order already (the SQL ENUM's); ingest makes them in another.
-        let ordered = variants.sorted { $0.kind.displayRank < $1.kind.displayRank }
+        // Queries read them in this order already (the SQL ENUM's): sorted only when ingest
+        // made them in another, so a page's variants are not copied for nothing.
+        let inOrder = variants.indices.dropFirst().allSatisfy {
+            variants[$0 - 1].kind.displayRank <= variants[$0].kind.displayRank
+        }
+        let ordered = inOrder ? variants : variants.sorted { $0.kind.displayRank < $1.kind.displayRank }
         return PresentedAsset(asset: asset, variants: ordered.map {
             PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey, kind: $0.kind))
         })

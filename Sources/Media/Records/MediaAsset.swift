@@ -65,9 +65,14 @@ extension MediaAsset: TableRecord {
     static let table = "MediaAsset"
 
     init(row: RowCursor) throws {
+        try self.init(row: row, sharingUserId: nil)
+    }
+
+    /// A row of one user's assets: its user id shares `userId`'s String when it is the same.
+    init(row: RowCursor, sharingUserId userId: String?) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
-        userId = try reader.next(.userId)
+        self.userId = try reader.next(.userId, reusing: userId)
         type = try reader.next(.type)
         mimeType = try reader.next(.mimeType)
         title = try reader.next(.title)

@@ -36,9 +36,15 @@ extension MediaVariant: TableRecord {
     static let table = "MediaVariant"
 
     init(row: RowCursor) throws {
+        try self.init(row: row, sharingAssetId: nil)
+    }
+
+    /// A row of a result ordered by asset: its asset id shares `assetId`'s String (the
+    /// previous row's) when it is the same.
+    init(row: RowCursor, sharingAssetId assetId: String?) throws {
         var reader = RecordReader<Column>(row)
         id = try reader.next(.id)
-        assetId = try reader.next(.assetId)
+        self.assetId = try reader.next(.assetId, reusing: assetId)
         kind = try reader.next(.kind)
         format = try reader.next(.format)
         width = try reader.next(.width)

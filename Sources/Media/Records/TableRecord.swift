@@ -73,6 +73,10 @@ struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
     }
 
     mutating func next(_ column: Column) throws -> String { try row.string(index(column)) }
+    /// A String column that often repeats the last row's value (see `RowCursor.string(_:reusing:)`).
+    mutating func next(_ column: Column, reusing candidate: String?) throws -> String {
+        try row.string(index(column), reusing: candidate)
+    }
     mutating func next(_ column: Column) throws -> String? { try row.optionalString(index(column)) }
     mutating func next(_ column: Column) throws -> Int64 { try row.int64(index(column)) }
     mutating func next(_ column: Column) throws -> Int { try row.int(index(column)) }

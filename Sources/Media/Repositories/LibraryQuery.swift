@@ -63,10 +63,13 @@ extension LibraryCursor {
 
     /// A page from a fetch of `limit + 1` rows: the first `limit`, and the cursor after the
     /// last of them when another page follows.
-    static func page<Item>(_ rows: [Item], limit: Int,
+    /// The rows are consumed: the page is their array, shortened in place, not a copy of
+    /// every record.
+    static func page<Item>(_ rows: consuming [Item], limit: Int,
                            position: (Item) -> LibraryCursor) -> (items: [Item], next: LibraryCursor?) {
-        guard rows.count > limit else { return (rows, nil) }
-        let items = Array(rows.prefix(limit))
+        var items = rows
+        guard items.count > limit else { return (items, nil) }
+        items.removeSubrange(max(0, limit)...)
         return (items, items.last.map(position))
     }
 }

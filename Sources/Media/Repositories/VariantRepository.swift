@@ -22,21 +22,24 @@ public struct VariantRepository {
         let ids = Array(Set(assetIds))
         guard !ids.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-        let variants = try MediaVariant.fetchAll(database, """
-            SELECT \(MediaVariant.selection) FROM `MediaVariant` FORCE INDEX (`MediaVariant_assetId_kind_key`)
-            WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
-            """, ids)
-        // Rows come grouped by asset (ORDER BY assetId): one dictionary entry per run.
+        // Rows come grouped by asset (ORDER BY assetId, so each asset is one run): a run is
+        // decoded into its own array and stored whole, with no intermediate array to copy.
         var grouped: [String: [MediaVariant]] = [:]
         grouped.reserveCapacity(ids.count)
-        var start = variants.startIndex
-        while start < variants.endIndex {
-            let assetId = variants[start].assetId
-            var end = start + 1
-            while end < variants.endIndex, variants[end].assetId == assetId { end += 1 }
-            grouped[assetId, default: []].append(contentsOf: variants[start..<end])
-            start = end
+        var run: [MediaVariant] = [], runAssetId: String?
+        try database.forEachRow("""
+            SELECT \(MediaVariant.selection) FROM `MediaVariant` FORCE INDEX (`MediaVariant_assetId_kind_key`)
+            WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
+            """, ids) { row, _ in
+            let variant = try MediaVariant(row: row, sharingAssetId: runAssetId)
+            if let assetId = runAssetId, assetId != variant.assetId {
+                grouped[assetId] = run
+                run = []  // the dictionary's array is then the only reference: no copy
+            }
+            runAssetId = variant.assetId
+            run.append(variant)
         }
+        if let assetId = runAssetId { grouped[assetId] = run }
         return grouped
     }
 

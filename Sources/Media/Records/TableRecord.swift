@@ -29,13 +29,14 @@ extension TableRecord {
 }
 
 extension TableRecord {
-    /// Every record a query's rows decode into (its select list is usually `selection`).
-    static func fetchAll(_ database: Database, _ sql: String,
-                         _ arguments: [any DatabaseValueConvertible] = []) throws -> [Self] {
+    /// Every record a query's rows decode into (its select list is usually `selection`),
+    /// each by `decode` (`init(row:)` unless a caller shares what it already holds).
+    static func fetchAll(_ database: Database, _ sql: String, _ arguments: [any DatabaseValueConvertible] = [],
+                         decoding decode: (RowCursor) throws -> Self = Self.init(row:)) throws -> [Self] {
         var records: [Self] = []
         try database.forEachRow(sql, arguments) { row, expectedRows in
             if records.isEmpty { records.reserveCapacity(expectedRows) }
-            records.append(try Self(row: row))
+            records.append(try decode(row))
         }
         return records
     }

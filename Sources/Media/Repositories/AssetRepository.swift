@@ -38,10 +38,8 @@ public struct AssetRepository {
     /// One library page, plus the cursor of the next page when there is one.
     public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
         let (sql, arguments, limit) = libraryStatement(query)
-        var assets: [MediaAsset] = []
-        try database.forEachRow(sql, arguments) { row, expectedRows in
-            if assets.isEmpty { assets.reserveCapacity(expectedRows) }
-            assets.append(try MediaAsset(row: row, sharingUserId: query.userId))
+        let assets = try MediaAsset.fetchAll(database, sql, arguments) {
+            try MediaAsset(row: $0, sharingUserId: query.userId)
         }
         let page = LibraryCursor.page(assets, limit: limit) { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
         return (page.items, page.next)

@@ -9,11 +9,17 @@ import Foundation
 public struct RowCursor {
     let buffers: ResultBuffers
     let columns: ResultColumns
+    let plans: DecodingPlans
 
-    init(buffers: ResultBuffers, columns: ResultColumns) {
+    init(buffers: ResultBuffers, columns: ResultColumns, plans: DecodingPlans) {
         self.buffers = buffers
         self.columns = columns
+        self.plans = plans
     }
+
+    /// Where the decoder `key` found its columns in this result, kept with the statement
+    /// for every row and execution after the one it learnt them on.
+    public func plan(for key: ObjectIdentifier) -> DecodingPlan { plans.plan(for: key) }
 
     public var count: Int { columns.names.count }
     public var columnNames: [String] { columns.names }
@@ -135,5 +141,24 @@ public struct RowCursor {
         // A value longer than the buffer was truncated by the fetch: the buffer's whole length.
         let length = min(Int(buffers.lengths[index]), Int(buffers.binds[index].buffer_length))
         return UnsafeRawBufferPointer(start: buffers.buffers[index], count: length)
+    }
+}
+
+/// The result positions a decoder (one record type) asked for, in the order it asked: it
+/// looks the names up on the first row it reads, and later rows read the same positions
+/// without comparing a name. Valid while the statement's result has the same columns.
+public final class DecodingPlan {
+    public var positions: [Int] = []
+}
+
+/// A statement's decoding plans, one per decoder, replaced when its result's columns change.
+final class DecodingPlans {
+    private var plans: [(key: ObjectIdentifier, plan: DecodingPlan)] = []
+
+    func plan(for key: ObjectIdentifier) -> DecodingPlan {
+        for entry in plans where entry.key == key { return entry.plan }
+        let plan = DecodingPlan()
+        plans.append((key, plan))
+        return plan
     }
 }

@@ -14,6 +14,8 @@ final class Statement {
     private var statement: UnsafeMutablePointer<MYSQL_STMT>?
     private let parameterCount: Int
     fileprivate var cachedColumns: ResultColumns?
+    /// The decoding plans of `cachedColumns`' result.
+    fileprivate var cachedPlans = DecodingPlans()
     private var cachedBuffers: ResultBuffers?
     /// Nanoseconds the last execution waited on the server: sending it, and reading its
     /// whole result (`mysql_stmt_store_result`); decoding rows is the caller's time.
@@ -90,7 +92,7 @@ final class Statement {
         guard mysql_stmt_bind_result(statement, buffers.binds) == 0 else {
             throw DatabaseError(statement: statement, sql: sql)
         }
-        let cursor = RowCursor(buffers: buffers, columns: columns)
+        let cursor = RowCursor(buffers: buffers, columns: columns, plans: cachedPlans)
         while true {
             let status = mysql_stmt_fetch(statement)
             if status == MYSQL_NO_DATA { break }
@@ -128,6 +130,7 @@ extension Statement {
         let columns = ResultColumns(names: fields.map { String(cString: $0.name) },
                                     tables: fields.map { $0.table.map { String(cString: $0) } ?? "" }, sql: sql)
         cachedColumns = columns
+        cachedPlans = DecodingPlans()
         return columns
     }
 }

@@ -3,15 +3,11 @@ import Media
 
 /// An asset as the API shows it: the Prisma model's field names, every variant with its
 /// URL. Storage keys and the provider stay internal. Written straight from the presented
-/// record, with nothing copied on the way.
-struct AssetRepresentation: JSONWritable {
-    let presented: PresentedAsset
-
-    init(_ presented: PresentedAsset) { self.presented = presented }
-
+/// record (it is its own representation: a page of them is written without a copy of any).
+extension PresentedAsset: JSONWritable {
     /// An image with its three variants takes about 850 bytes; a long title, description,
     /// tags or a signed URL take more.
-    var estimatedByteCount: Int { 1024 + presented.variants.count * 128 }
+    var estimatedByteCount: Int { 1024 + variants.count * 128 }
 
     // Every field, absent values as `null` (as Prisma returns them), keys in order.
     func write(to json: inout JSONWriter) {
@@ -20,7 +16,6 @@ struct AssetRepresentation: JSONWritable {
 
     /// The fields without the braces, for responses that add some of their own.
     func writeFields(to json: inout JSONWriter) {
-        let asset = presented.asset
         json.key("checksum"); json.string(asset.checksum)
         json.key("createdAt"); json.date(asset.createdAt)
         json.key("description"); json.string(asset.description)
@@ -39,7 +34,7 @@ struct AssetRepresentation: JSONWritable {
         json.key("updatedAt"); json.date(asset.updatedAt)
         json.key("userId"); json.string(asset.userId)
         json.key("variants")
-        json.array(presented.variants) { json, item in Self.write(item, to: &json) }
+        json.array(variants) { json, item in Self.write(item, to: &json) }
         json.key("visibility"); json.string(asset.visibility.rawValue)
         json.key("width"); json.number(asset.width)
     }
@@ -52,7 +47,7 @@ struct AssetRepresentation: JSONWritable {
             json.key("id"); json.string(variant.id)
             json.key("kind"); json.string(variant.kind.rawValue)
             json.key("sizeBytes"); json.number(variant.sizeBytes)
-            json.key("url"); json.string(item.url)
+            json.key("url"); json.string(joining: item.url.base, item.url.key, item.url.query)
             json.key("width"); json.number(variant.width)
         }
     }

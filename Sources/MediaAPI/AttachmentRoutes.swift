@@ -156,15 +156,15 @@ struct OwnersMedia: JSONWritable {
 /// asset's own representation (upload with attach).
 struct AttachmentRepresentation: JSONWritable {
     let attachment: MediaAttachment
-    let asset: AssetRepresentation?
+    let asset: PresentedAsset?
 
-    init(_ attachment: MediaAttachment, asset: AssetRepresentation?) {
+    init(_ attachment: MediaAttachment, asset: PresentedAsset?) {
         self.attachment = attachment
         self.asset = asset
     }
 
     init(_ presented: PresentedAttachment) {
-        self.init(presented.attachment, asset: AssetRepresentation(presented.asset))
+        self.init(presented.attachment, asset: presented.asset)
     }
 
     /// An asset repeated across a batch is written once (see `write`); counted each time, so
@@ -174,7 +174,7 @@ struct AttachmentRepresentation: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.object { json in
             // An asset on many owners of a batch is the same object each time: rendered once.
-            if let asset { json.key("asset"); json.value(asset, memoizedAs: asset.presented.asset.id) }
+            if let asset { json.key("asset"); json.value(asset, memoizedAs: asset.asset.id) }
             json.key("assetId"); json.string(attachment.assetId)
             json.key("createdAt"); json.date(attachment.createdAt)
             json.key("id"); json.string(attachment.id)

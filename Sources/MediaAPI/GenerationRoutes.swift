@@ -20,7 +20,7 @@ package struct GenerationRoutes {
 
     func show(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let found = try queue.job(id: request.parameter("id"), userId: userId)
-        return .json(JobRepresentation(found.job, resultAsset: found.resultAsset.map(AssetRepresentation.init)))
+        return .json(JobRepresentation(found.job, resultAsset: found.resultAsset))
     }
 
     func list(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
@@ -91,9 +91,9 @@ package struct GenerationRoutes {
 /// A job as the API shows it: the Prisma model's fields, plus the result asset once done.
 struct JobRepresentation: JSONWritable {
     let job: MediaGenerationJob
-    let resultAsset: AssetRepresentation?
+    let resultAsset: PresentedAsset?
 
-    init(_ job: MediaGenerationJob, resultAsset: AssetRepresentation?) {
+    init(_ job: MediaGenerationJob, resultAsset: PresentedAsset?) {
         self.job = job
         self.resultAsset = resultAsset
     }

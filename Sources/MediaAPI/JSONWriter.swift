@@ -71,6 +71,17 @@ struct JSONWriter: ~Copyable {
         if let text { appendString(text) } else { appendRaw("null") }
     }
 
+    /// One string literal of parts written one after another (a URL's base, key and query),
+    /// without joining them into a String first.
+    mutating func string(joining first: String, _ second: String, _ third: String) {
+        separate()
+        put(UInt8(ascii: "\""))
+        appendEscaped(first)
+        appendEscaped(second)
+        appendEscaped(third)
+        put(UInt8(ascii: "\""))
+    }
+
     mutating func number(_ value: Int?) {
         number(value.map(Int64.init))
     }
@@ -175,6 +186,14 @@ struct JSONWriter: ~Copyable {
         text.withUTF8 { utf8 in
             reserve(JSONBytes.maximumStringLength(utf8.count))
             count += JSONBytes.writeString(utf8, to: base + count)
+        }
+    }
+
+    private mutating func appendEscaped(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            reserve(JSONBytes.maximumStringLength(utf8.count))
+            count += JSONBytes.writeEscaped(utf8, to: base + count)
         }
     }
 

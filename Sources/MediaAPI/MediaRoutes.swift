@@ -44,9 +44,8 @@ package struct MediaRoutes {
             tags: try Self.tags(formField: form.fields["tags"]), originalFilename: sink.filename,
             attachTo: try Self.attachTarget(form.fields))
         let (asset, attachment) = try library.upload(file, details, userId: userId)
-        let representation = AssetRepresentation(asset)
-        guard let attachment else { return .json(representation, status: 201) }
-        return .json(UploadedAndAttached(asset: representation,
+        guard let attachment else { return .json(asset, status: 201) }
+        return .json(UploadedAndAttached(asset: asset,
                                          attachment: AttachmentRepresentation(attachment, asset: nil)),
                      status: 201)
     }
@@ -71,7 +70,7 @@ package struct MediaRoutes {
         case .notModified(let validator):
             return HTTPResponse(status: 304, headers: [("ETag", validator), caching])
         case .page(let items, let next, let validator):
-            var response = HTTPResponse.json(Page(items: items.map(AssetRepresentation.init), nextCursor: next?.token))
+            var response = HTTPResponse.json(Page(items: items, nextCursor: next?.token))
             response.headers += [("ETag", validator), caching]
             return response
         }
@@ -84,13 +83,13 @@ package struct MediaRoutes {
     }
 
     func show(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
-        .json(AssetRepresentation(try library.asset(id: request.parameter("id"), userId: userId)))
+        .json(try library.asset(id: request.parameter("id"), userId: userId))
     }
 
     func update(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let json = try request.jsonBody()
         let changes = try Self.changes(json)
-        return .json(AssetRepresentation(try library.update(id: request.parameter("id"), userId: userId, changes)))
+        return .json(try library.update(id: request.parameter("id"), userId: userId, changes))
     }
 
     func delete(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
@@ -150,7 +149,7 @@ package struct MediaRoutes {
 
 /// An upload that was also attached: the asset, with an `attachment` field.
 struct UploadedAndAttached: JSONWritable {
-    let asset: AssetRepresentation
+    let asset: PresentedAsset
     let attachment: AttachmentRepresentation
 
     func write(to json: inout JSONWriter) {

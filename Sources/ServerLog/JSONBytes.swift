@@ -18,9 +18,17 @@ public enum JSONBytes {
     /// escaped, everything else copied as the UTF-8 it already is; returns the byte count.
     @inlinable
     public static func writeString(_ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        var written = 0
+        out[0] = quote
+        let written = 1 + writeEscaped(utf8, to: out + 1)
         out[written] = quote
-        written += 1
+        return written + 1
+    }
+
+    /// Writes `utf8` at `out` escaped as the inside of a JSON string literal, without the
+    /// quotes (a string written in parts); at most `maximumStringLength(count) - 2` bytes.
+    @inlinable
+    public static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0
         var runStart = 0
         while true {
             let index = firstEscape(utf8, from: runStart)
@@ -29,8 +37,7 @@ public enum JSONBytes {
             written += writeEscape(utf8[index], to: out + written)
             runStart = index + 1
         }
-        out[written] = quote
-        return written + 1
+        return written
     }
 
     /// The index of the first byte from `start` that a JSON string must escape (a quote, a

@@ -91,4 +91,31 @@ final class LibraryQueryTests: XCTestCase {
         XCTAssertNil(LibraryCursor(token: Data("v1:12:../../etc".utf8).base64EncodedString()))
         XCTAssertNil(LibraryCursor(token: String(repeating: "A", count: 500)))
     }
+
+    /// Rows after the first are read from the positions the first row's names gave
+    /// (`DecodingPlan`): a select list in another order decodes every row right, the
+    /// statement's usual one too, and an enum column holding a name the enum lacks fails
+    /// naming the column instead of decoding as something else.
+    func testRecordsDecodeByNameOnEveryRowOfAnySelectList() throws {
+        let start = Date(timeIntervalSince1970: 1_760_000_000)
+        let inserted = [
+            try insertAsset(createdAt: start, title: "first", type: .image, tags: ["a"]),
+            try insertAsset(createdAt: start.addingTimeInterval(1), title: nil, type: .video, status: .processing),
+            try insertAsset(createdAt: start.addingTimeInterval(2), title: "third, a longer title than fifteen bytes",
+                            tags: ["b", "c"]),
+        ]
+        let reversed = MediaAsset.Column.allCases.reversed().map { "`\($0.rawValue)`" }.joined(separator: ", ")
+        for selection in [reversed, MediaAsset.selection, reversed] {
+            let found = try MediaAsset.fetchAll(database, """
+                SELECT \(selection) FROM `MediaAsset` WHERE `userId` = ? ORDER BY `createdAt`
+                """, [userId])
+            XCTAssertEqual(found, inserted, selection)
+        }
+        let unknownType = MediaAsset.selection.replacingOccurrences(of: "`type`", with: "'sound' AS `type`")
+        XCTAssertThrowsError(try MediaAsset.fetchAll(database, """
+            SELECT \(unknownType) FROM `MediaAsset` WHERE `userId` = ?
+            """, [userId])) { error in
+            XCTAssertTrue("\(error)".contains("`type`") && "\(error)".contains("MediaType"), "\(error)")
+        }
+    }
 }

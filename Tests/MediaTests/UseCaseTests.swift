@@ -78,7 +78,7 @@ final class UseCaseTests: XCTestCase {
         XCTAssertEqual(uploaded.asset.status, .ready)
         XCTAssertEqual(uploaded.asset.tags, ["a", "b"])
         XCTAssertEqual(uploaded.variants.map(\.variant.kind), [.original, .thumbnail, .preview])
-        XCTAssertTrue(uploaded.variants.allSatisfy { $0.url.hasPrefix("/uploads/\(stranger)/\(uploaded.asset.id)/") })
+        XCTAssertTrue(uploaded.variants.allSatisfy { $0.url.description.hasPrefix("/uploads/\(stranger)/\(uploaded.asset.id)/") })
         XCTAssertEqual(try library.asset(id: uploaded.asset.id, userId: stranger).asset.id, uploaded.asset.id)
         XCTAssertThrowsError(try library.asset(id: uploaded.asset.id, userId: "u-alice")) {
             XCTAssertEqual($0 as? MediaError, .notFound(.asset))

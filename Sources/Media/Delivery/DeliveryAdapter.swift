@@ -5,7 +5,7 @@ import Foundation
 /// `PresignedBucketDelivery` (S3 presigned GET).
 public protocol DeliveryAdapter: Sendable {
     /// The URL of the object at `key`, a variant of `kind` (originals may be delivered as downloads).
-    func url(for key: String, kind: MediaVariantKind) -> String
+    func url(for key: String, kind: MediaVariantKind) -> DeliveryURL
 
     /// Changes whenever the URLs made from the same keys change (a signed URL's next expiry
     /// window); nil when they never do. Every response validator includes it, so a client's
@@ -13,27 +13,38 @@ public protocol DeliveryAdapter: Sendable {
     func urlGeneration(at date: Date) -> String?
 }
 
+/// A URL as its parts, in order: the base (one String every URL shares), the storage key
+/// (the variant's own String) and what follows it (a signature's query, or nothing).
+/// Responses write the parts one after another: a library page holds a few hundred URLs,
+/// and joining each into a String of its own was most of what presenting a page cost.
+public struct DeliveryURL: Sendable, Equatable, CustomStringConvertible {
+    public let base: String
+    public let key: String
+    public let query: String
+
+    public init(base: String, key: String = "", query: String = "") {
+        self.base = base
+        self.key = key
+        self.query = query
+    }
+
+    /// The whole URL.
+    public var description: String { base + key + query }
+}
+
 public struct PublicDelivery: DeliveryAdapter {
     public let baseURL: String
+    /// `baseURL` and the `/` before a key: the first part of every URL.
+    private let prefix: String
 
     public init(baseURL: String) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.prefix = self.baseURL + "/"
     }
 
-    public func url(for key: String, kind: MediaVariantKind) -> String {
+    public func url(for key: String, kind: MediaVariantKind) -> DeliveryURL {
         // Keys are made of URL-safe characters (see StorageKey), so no escaping is needed.
-        // One String built in place: `+` made two per URL, a page makes a few hundred.
-        var base = baseURL, key = key
-        return base.withUTF8 { base in
-            key.withUTF8 { key in
-                String(unsafeUninitializedCapacity: base.count + 1 + key.count) { buffer in
-                    _ = buffer.initialize(fromContentsOf: base)
-                    buffer[base.count] = UInt8(ascii: "/")
-                    _ = buffer[(base.count + 1)...].initialize(fromContentsOf: key)
-                    return base.count + 1 + key.count
-                }
-            }
-        }
+        DeliveryURL(base: prefix, key: key)
     }
 
     public func urlGeneration(at date: Date) -> String? { nil }

@@ -11,7 +11,7 @@ public struct PresentedAsset: Sendable {
 
 public struct PresentedVariant: Sendable {
     public let variant: MediaVariant
-    public let url: String
+    public let url: DeliveryURL
 }
 
 /// Loads assets' variants in one query and gives each its URL.

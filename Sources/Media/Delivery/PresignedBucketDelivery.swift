@@ -14,14 +14,14 @@ public struct PresignedBucketDelivery: DeliveryAdapter {
         self.now = now
     }
 
-    public func url(for key: String, kind: MediaVariantKind) -> String {
+    public func url(for key: String, kind: MediaVariantKind) -> DeliveryURL {
         // Signed at the start of the window with a lifetime to the window's expiry: the same
         // URL for every request of that window.
         let date = now()
         let start = window.start(at: date)
-        return client.presignedGetURL(key: key, expiresInSeconds: Int(window.expiry(at: date) - start),
-                                      at: Date(timeIntervalSince1970: Double(start)),
-                                      responseContentDisposition: kind == .original ? "attachment" : nil)
+        return DeliveryURL(base: client.presignedGetURL(key: key, expiresInSeconds: Int(window.expiry(at: date) - start),
+                                                        at: Date(timeIntervalSince1970: Double(start)),
+                                                        responseContentDisposition: kind == .original ? "attachment" : nil))
     }
 
     public func urlGeneration(at date: Date) -> String? { "presigned-\(window.generation(at: date))" }

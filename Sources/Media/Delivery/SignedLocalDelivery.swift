@@ -9,6 +9,8 @@ public struct SignedLocalDelivery: DeliveryAdapter {
     public let baseURL: String
     /// The path part of `baseURL`: what nginx sees as `$uri`, before the key.
     let basePath: String
+    /// `baseURL` and the `/` before a key.
+    private let prefix: String
     let secret: String
     public let window: SigningWindow
     let now: @Sendable () -> Date
@@ -17,15 +19,16 @@ public struct SignedLocalDelivery: DeliveryAdapter {
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.basePath = Self.path(of: self.baseURL)
+        self.prefix = self.baseURL + "/"
         self.secret = secret
         self.window = window
         self.now = now
     }
 
-    public func url(for key: String, kind: MediaVariantKind) -> String {
+    public func url(for key: String, kind: MediaVariantKind) -> DeliveryURL {
         let expires = window.expiry(at: now())
         let token = Self.token(uri: basePath + "/" + key, expires: expires, secret: secret)
-        return baseURL + "/" + key + "?md5=" + token + "&expires=" + String(expires)
+        return DeliveryURL(base: prefix, key: key, query: "?md5=" + token + "&expires=" + String(expires))
     }
 
     public func urlGeneration(at date: Date) -> String? { "signed-\(window.generation(at: date))" }

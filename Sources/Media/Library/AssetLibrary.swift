@@ -151,11 +151,11 @@ public struct AssetLibrary {
         for value in [query.after?.token, query.type?.rawValue, query.tag, query.titleContains, next?.token, urls] {
             part(value, &text)
         }
-        for asset in assets {
+        for index in assets.indices {  // not `for asset in`: that copies every record
             text.append(UInt8(ascii: "|"))
-            text.append(contentsOf: asset.id.utf8)
+            text.append(contentsOf: assets[index].id.utf8)
             text.append(UInt8(ascii: ":"))
-            let milliseconds = (asset.updatedAt.timeIntervalSince1970 * 1000).rounded(.down)
+            let milliseconds = (assets[index].updatedAt.timeIntervalSince1970 * 1000).rounded(.down)
             JSONBytes.appendInteger(Int64(exactly: milliseconds) ?? 0, to: &text)
         }
         var digest = SHA256()

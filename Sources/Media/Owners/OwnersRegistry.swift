@@ -124,7 +124,7 @@ private struct OwnerQuery: Sendable {
         for (parameter, piece) in zip(parameters, pieces.dropFirst()) {
             switch parameter {
             case .ownerIds:
-                sql += Array(repeating: "?", count: ownerIds.count).joined(separator: ", ")
+                sql += sqlPlaceholders(ownerIds.count)
                 arguments += ownerIds as [any DatabaseValueConvertible]
             case .userId:
                 sql += "?"

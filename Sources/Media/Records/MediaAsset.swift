@@ -63,6 +63,7 @@ public struct MediaAsset: Codable, Sendable, Equatable {
 
 extension MediaAsset: TableRecord {
     static let table = "MediaAsset"
+    static let selection = columnList()
 
     init(row: RowCursor) throws {
         try self.init(row: row, sharingUserId: nil)

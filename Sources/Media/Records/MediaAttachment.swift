@@ -34,6 +34,7 @@ public struct MediaAttachment: Codable, Sendable, Equatable {
 
 extension MediaAttachment: TableRecord {
     static let table = "MediaAttachment"
+    static let selection = columnList()
 
     init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)

@@ -53,6 +53,7 @@ public struct MediaGenerationJob: Codable, Sendable, Equatable {
 
 extension MediaGenerationJob: TableRecord {
     static let table = "MediaGenerationJob"
+    static let selection = columnList()
 
     init(row: RowCursor) throws {
         var reader = RecordReader<Column>(row)

@@ -34,6 +34,7 @@ public struct MediaVariant: Codable, Sendable, Equatable {
 
 extension MediaVariant: TableRecord {
     static let table = "MediaVariant"
+    static let selection = columnList()
 
     init(row: RowCursor) throws {
         try self.init(row: row, sharingAssetId: nil)

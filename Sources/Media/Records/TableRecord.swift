@@ -7,18 +7,20 @@ import MariaDB
 protocol TableRecord {
     associatedtype Column: RawRepresentable, CaseIterable where Column.RawValue == String, Column.AllCases == [Column]
     static var table: String { get }
+    /// Every column, quoted, in declaration order: the select list of a whole record. Each
+    /// record keeps `columnList()` as a stored constant; it is in most of its queries' text.
+    static var selection: String { get }
     init(row: RowCursor) throws
     /// The value this record stores in `column`.
     func value(of column: Column) throws -> any DatabaseValueConvertible
 }
 
 extension TableRecord {
-    /// Every column, quoted, in declaration order: the select list of a whole record.
-    static var selection: String { Column.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ") }
+    static func columnList() -> String { Column.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ") }
 
     /// `INSERT INTO table (columns) VALUES (?, …)` for `count` records.
     static func insertStatement(count: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: Column.allCases.count).joined(separator: ", ") + ")"
+        let row = "(" + sqlPlaceholders(Column.allCases.count) + ")"
         return "INSERT INTO `\(table)` (\(selection)) VALUES " + Array(repeating: row, count: count).joined(separator: ", ")
     }
 
@@ -48,29 +50,51 @@ extension TableRecord {
     }
 }
 
-/// Reads a record's columns in their declared order, in place from the result (see
-/// `RowCursor`): the select list is `Column.allCases`, so each column is at the next
-/// position, found without a name lookup and read straight into its field's type. A column
-/// found elsewhere (a query with another select list) is looked up by name.
+/// `?, ?, …`: `count` parameter placeholders, for an `IN (…)` list or a row of values.
+func sqlPlaceholders(_ count: Int) -> String {
+    count > 0 ? String(repeating: "?, ", count: count - 1) + "?" : ""
+}
+
+/// Reads a record's columns in place from the result (see `RowCursor`), each straight into
+/// its field's type. On the first row of a statement's result each column is found by
+/// name (at the next position when the select list is `Column.allCases`, the usual case);
+/// the positions found are the statement's `DecodingPlan` for this record, and every later
+/// row reads them without a name comparison. A record's `init(row:)` therefore asks for
+/// its columns in the same sequence on every row (straight-line code; debug builds check).
 struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
     let row: RowCursor
-    private let names: [String]
+    private let plan: DecodingPlan
+    /// The plan's positions when this row began (a local copy: no access check per read).
+    private let planned: [Int]
     private var position = 0
 
     init(_ row: RowCursor) {
         self.row = row
-        self.names = row.columnNames
+        self.plan = row.plan(for: ObjectIdentifier(Column.self))
+        self.planned = plan.positions
     }
 
-    /// Where `column` is: the next position when the select list is the record's.
+    /// Where `column` is in the result.
     private mutating func index(_ column: Column) throws -> Int {
-        let index = position
-        position += 1
-        if index < names.count, names[index] == column.rawValue { return index }
-        guard let found = row.index(of: column.rawValue) else {
+        let position = self.position
+        self.position += 1
+        if position < planned.count {
+            let index = planned[position]
+            assert(row.columnNames[index] == column.rawValue, "\(Column.self) read its columns in another sequence")
+            return index
+        }
+        let names = row.columnNames
+        let index: Int
+        if position < names.count, names[position] == column.rawValue {
+            index = position
+        } else if let found = row.index(of: column.rawValue) {
+            index = found
+        } else {
             throw RowDecodingError(column: column.rawValue, table: nil, sql: row.sql, problem: "no such column in the result")
         }
-        return found
+        // A row before this one that failed part-way learnt the positions up to here only.
+        if plan.positions.count == position { plan.positions.append(index) }
+        return index
     }
 
     mutating func next(_ column: Column) throws -> String { try row.string(index(column)) }
@@ -84,10 +108,18 @@ struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
     mutating func next(_ column: Column) throws -> Int? { try row.optionalInt(index(column)) }
     mutating func next(_ column: Column) throws -> Date { try row.date(index(column)) }
     mutating func next(_ column: Column) throws -> Date? { try row.optionalDate(index(column)) }
-    /// A Prisma enum column: its values are short ASCII names, Strings without an allocation.
-    mutating func next<E: DatabaseEnum>(_ column: Column) throws -> E {
+    /// A Prisma enum column, its bytes matched in place against the enum's names: no String
+    /// per row, and no `init(rawValue:)` (a search through Strings) either.
+    mutating func next<E: DatabaseEnum & CaseIterable>(_ column: Column) throws -> E {
         let index = try index(column)
-        guard let value = E(rawValue: try row.string(index)) else { throw row.mismatch(index, "\(E.self)") }
+        let value = try row.withBytes(index) { bytes -> E? in
+            guard let bytes else { return nil }
+            return E.allCases.first { value in
+                var name = value.rawValue
+                return name.withUTF8 { $0.count == bytes.count && $0.elementsEqual(bytes) }
+            }
+        }
+        guard let value else { throw row.mismatch(index, "\(E.self)") }
         return value
     }
     mutating func next(_ column: Column) throws -> JSONText? { try row.optionalString(index(column)).map(JSONText.init) }

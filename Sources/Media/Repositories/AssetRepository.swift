@@ -27,7 +27,7 @@ public struct AssetRepository {
     public func find(ids: [String], userId: String) throws -> [String: MediaAsset] {
         let wellFormed = Set(ids).filter(MediaID.isWellFormed).sorted()
         guard !wellFormed.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
+        let placeholders = sqlPlaceholders(wellFormed.count)
         let found = try MediaAsset.fetchAll(database, """
             SELECT \(MediaAsset.selection) FROM `MediaAsset`
             WHERE `userId` = ? AND `deletedAt` IS NULL AND `id` IN (\(placeholders))
@@ -163,7 +163,7 @@ public struct AssetRepository {
     public func liveIds(_ ids: [String]) throws -> Set<String> {
         let wellFormed = Set(ids).filter(MediaID.isWellFormed).sorted()
         guard !wellFormed.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: wellFormed.count).joined(separator: ", ")
+        let placeholders = sqlPlaceholders(wellFormed.count)
         let rows = try database.query("""
             SELECT `id` FROM `MediaAsset`
             WHERE `id` IN (\(placeholders)) AND `deletedAt` IS NULL AND `status` <> ?
@@ -176,7 +176,7 @@ public struct AssetRepository {
     public func originalFacts(_ ids: [String]) throws -> [String: (checksum: String?, mimeType: String)] {
         let unique = Array(Set(ids))
         guard !unique.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: unique.count).joined(separator: ", ")
+        let placeholders = sqlPlaceholders(unique.count)
         var facts: [String: (checksum: String?, mimeType: String)] = [:]
         for row in try database.query("""
             SELECT `id`, `checksum`, `mimeType` FROM `MediaAsset` WHERE `id` IN (\(placeholders))

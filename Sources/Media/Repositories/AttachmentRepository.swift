@@ -30,7 +30,7 @@ public struct AttachmentRepository {
         guard !ids.isEmpty else { return [] }
         var sql = """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
-            WHERE `ownerType` = ? AND `ownerId` IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))
+            WHERE `ownerType` = ? AND `ownerId` IN (\(sqlPlaceholders(ids.count)))
                 AND `userId` = ?
             """
         var arguments: [any DatabaseValueConvertible] = [ownerType]
@@ -80,7 +80,7 @@ public struct AttachmentRepository {
         arguments.append(userId)
         try database.execute("""
             UPDATE `MediaAttachment` SET `sortOrder` = CASE `id`\(cases) END
-            WHERE `id` IN (\(Array(repeating: "?", count: positions.count).joined(separator: ", "))) AND `userId` = ?
+            WHERE `id` IN (\(sqlPlaceholders(positions.count))) AND `userId` = ?
             """, arguments)
     }
 

@@ -21,7 +21,7 @@ public struct VariantRepository {
     public func variants(ofAssets assetIds: [String]) throws -> [String: [MediaVariant]] {
         let ids = Array(Set(assetIds))
         guard !ids.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let placeholders = sqlPlaceholders(ids.count)
         // Rows come grouped by asset (ORDER BY assetId, so each asset is one run): a run is
         // decoded into its own array and stored whole, with no intermediate array to copy.
         var grouped: [String: [MediaVariant]] = [:]

@@ -51,7 +51,7 @@ struct JSONWriter: ~Copyable {
         reserve(length + 3)
         base[count] = UInt8(ascii: "\"")
         let destination = base + count + 1
-        name.withUTF8Buffer { if let source = $0.baseAddress { destination.update(from: source, count: length) } }
+        name.withUTF8Buffer { if let source = $0.baseAddress { JSONBytes.copyBytes(source, count: length, to: destination) } }
         base[count + 1 + length] = UInt8(ascii: "\"")
         base[count + 2 + length] = UInt8(ascii: ":")
         count += length + 3
@@ -176,7 +176,7 @@ struct JSONWriter: ~Copyable {
         var text = text
         text.withUTF8 { utf8 in
             reserve(utf8.count)
-            if let source = utf8.baseAddress { (base + count).update(from: source, count: utf8.count) }
+            if let source = utf8.baseAddress { JSONBytes.copyBytes(source, count: utf8.count, to: base + count) }
             count += utf8.count
         }
     }

@@ -26,43 +26,69 @@ public enum JSONBytes {
 
     /// Writes `utf8` at `out` escaped as the inside of a JSON string literal, without the
     /// quotes (a string written in parts); at most `maximumStringLength(count) - 2` bytes.
+    /// Scanning and copying are one pass, eight bytes at a time: each word is stored whole
+    /// (the bytes after an escape are written over by what follows), and the room the
+    /// worst case needs (six bytes a byte) always covers the word.
     @inlinable
     public static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        var written = 0
-        var runStart = 0
-        while true {
-            let index = firstEscape(utf8, from: runStart)
-            written += copy(utf8, runStart..<index, to: out + written)
-            guard index < utf8.count else { break }
-            written += writeEscape(utf8[index], to: out + written)
-            runStart = index + 1
+        guard let base = utf8.baseAddress else { return 0 }
+        var index = 0, written = 0
+        while index + 8 <= utf8.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
+            let found = escapeBits(word)
+            guard found != 0 else {
+                index += 8
+                written += 8
+                continue
+            }
+            let clean = found.littleEndian.trailingZeroBitCount / 8
+            index += clean
+            written += clean
+            written += writeEscape(base[index], to: out + written)
+            index += 1
+        }
+        while index < utf8.count {
+            let byte = base[index]
+            if byte == quote || byte == backslash || byte < 0x20 {
+                written += writeEscape(byte, to: out + written)
+            } else {
+                out[written] = byte
+                written += 1
+            }
+            index += 1
         }
         return written
     }
 
-    /// The index of the first byte from `start` that a JSON string must escape (a quote, a
-    /// backslash, a control character), or the count: eight bytes at a time, each test a
-    /// zero-byte search in one word (the lowest flagged byte is always a real match).
+    /// The high bit of each byte of `word` (in memory order, little-endian) that may need
+    /// an escape: a zero-byte search for a quote, a backslash or a byte below 0x20. The
+    /// lowest flagged byte is always a real match; a higher one may be a false one, which
+    /// is why the caller escapes one byte and scans again from the next.
     @inlinable
-    static func firstEscape(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var index = start
-        if let base = utf8.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            while index + 8 <= utf8.count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                let quotes = word ^ (ones &* UInt64(quote)), backslashes = word ^ (ones &* UInt64(backslash))
-                let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes
-                    | (word &- ones &* 0x20) & ~word) & highs
-                if found != 0 { return index + found.littleEndian.trailingZeroBitCount / 8 }
-                index += 8
-            }
+    static func escapeBits(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(quote)), backslashes = word ^ (ones &* UInt64(backslash))
+        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (word &- ones &* 0x20) & ~word) & highs
+    }
+
+    /// Copies `count` bytes: short runs (keys, enum names) as two overlapping words instead
+    /// of a call to memcpy, which cost more than the copy.
+    @inlinable
+    public static func copyBytes(_ source: UnsafePointer<UInt8>, count: Int, to out: UnsafeMutablePointer<UInt8>) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(out)
+        switch count {
+        case 8...16:
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            (to + count - 8).storeBytes(of: (from + count - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        case 4..<8:
+            to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            (to + count - 4).storeBytes(of: (from + count - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
+        case 0..<4:
+            for offset in 0..<count { out[offset] = source[offset] }
+        default:
+            out.update(from: source, count: count)
         }
-        while index < utf8.count {
-            let byte = utf8[index]
-            if byte == quote || byte == backslash || byte < 0x20 { return index }
-            index += 1
-        }
-        return index
     }
 
     /// Appends `text` as a JSON string literal (see `writeString`).
@@ -174,13 +200,6 @@ public enum JSONBytes {
             buffer.baseAddress.map { write($0 + start) } ?? 0
         }
         out.removeLast(maximum - written)
-    }
-
-    @inlinable
-    static func copy(_ utf8: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        guard let base = utf8.baseAddress, !range.isEmpty else { return 0 }
-        out.update(from: base + range.lowerBound, count: range.count)
-        return range.count
     }
 
     /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's

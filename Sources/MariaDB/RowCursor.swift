@@ -148,7 +148,10 @@ public struct RowCursor {
 /// looks the names up on the first row it reads, and later rows read the same positions
 /// without comparing a name. Valid while the statement's result has the same columns.
 public final class DecodingPlan {
-    public var positions: [Int] = []
+    public private(set) var positions: [Int] = []
+
+    /// The position of the next column the decoder asks for, found on the row it reads now.
+    public func learn(_ position: Int) { positions.append(position) }
 }
 
 /// A statement's decoding plans, one per decoder, replaced when its result's columns change.

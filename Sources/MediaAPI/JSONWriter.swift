@@ -162,6 +162,7 @@ struct JSONWriter: ~Copyable {
         written >>= 1
     }
 
+    @inline(__always)
     private mutating func separate() {
         if afterKey {
             afterKey = false
@@ -197,15 +198,22 @@ struct JSONWriter: ~Copyable {
         }
     }
 
+    @inline(__always)
     private mutating func put(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count += 1
     }
 
-    /// Room for `more` bytes after the document: doubled when it runs out.
+    /// Room for `more` bytes after the document: doubled when it runs out. Inlined, as
+    /// `put` and `separate` are (they run thousands of times a page); growth is out of line.
+    @inline(__always)
     private mutating func reserve(_ more: Int) {
-        guard count + more > capacity else { return }
+        if count + more > capacity { grow(toFit: more) }
+    }
+
+    @inline(never)
+    private mutating func grow(toFit more: Int) {
         let grown = max(capacity * 2, count + more)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
         moved.moveInitialize(from: base, count: count)

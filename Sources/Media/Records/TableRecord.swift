@@ -93,7 +93,7 @@ struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
             throw RowDecodingError(column: column.rawValue, table: nil, sql: row.sql, problem: "no such column in the result")
         }
         // A row before this one that failed part-way learnt the positions up to here only.
-        if plan.positions.count == position { plan.positions.append(index) }
+        if plan.positions.count == position { plan.learn(index) }
         return index
     }
 

@@ -76,9 +76,9 @@ struct JSONWriter: ~Copyable {
     mutating func string(joining first: String, _ second: String, _ third: String) {
         separate()
         put(UInt8(ascii: "\""))
-        appendEscaped(first)
-        appendEscaped(second)
-        appendEscaped(third)
+        appendString(first, quoted: false)
+        appendString(second, quoted: false)
+        appendString(third, quoted: false)
         put(UInt8(ascii: "\""))
     }
 
@@ -182,19 +182,12 @@ struct JSONWriter: ~Copyable {
         }
     }
 
-    private mutating func appendString(_ text: String) {
+    /// `text` escaped: a whole string literal, or (`quoted: false`) one part of one.
+    private mutating func appendString(_ text: String, quoted: Bool = true) {
         var text = text
         text.withUTF8 { utf8 in
             reserve(JSONBytes.maximumStringLength(utf8.count))
-            count += JSONBytes.writeString(utf8, to: base + count)
-        }
-    }
-
-    private mutating func appendEscaped(_ text: String) {
-        var text = text
-        text.withUTF8 { utf8 in
-            reserve(JSONBytes.maximumStringLength(utf8.count))
-            count += JSONBytes.writeEscaped(utf8, to: base + count)
+            count += quoted ? JSONBytes.writeString(utf8, to: base + count) : JSONBytes.writeEscaped(utf8, to: base + count)
         }
     }
 

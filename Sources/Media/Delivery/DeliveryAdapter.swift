@@ -33,13 +33,11 @@ public struct DeliveryURL: Sendable, Equatable, CustomStringConvertible {
 }
 
 public struct PublicDelivery: DeliveryAdapter {
-    public let baseURL: String
-    /// `baseURL` and the `/` before a key: the first part of every URL.
+    /// The base URL and the `/` before a key: the first part of every URL.
     private let prefix: String
 
     public init(baseURL: String) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.prefix = self.baseURL + "/"
+        self.prefix = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
     }
 
     public func url(for key: String, kind: MediaVariantKind) -> DeliveryURL {

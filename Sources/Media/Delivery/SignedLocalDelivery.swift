@@ -6,10 +6,9 @@ import Hashing
 /// unpadded, and `uri` the request path nginx sees (`$uri`). nginx answers 403 to a missing
 /// or forged token and 410 to an expired one, and serves nothing under `/uploads/` unsigned.
 public struct SignedLocalDelivery: DeliveryAdapter {
-    public let baseURL: String
-    /// The path part of `baseURL`: what nginx sees as `$uri`, before the key.
+    /// The path part of the base URL: what nginx sees as `$uri`, before the key.
     let basePath: String
-    /// `baseURL` and the `/` before a key.
+    /// The base URL and the `/` before a key.
     private let prefix: String
     let secret: String
     public let window: SigningWindow
@@ -17,9 +16,9 @@ public struct SignedLocalDelivery: DeliveryAdapter {
 
     public init(baseURL: String, secret: String, window: SigningWindow,
                 now: @escaping @Sendable () -> Date = { Date() }) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.basePath = Self.path(of: self.baseURL)
-        self.prefix = self.baseURL + "/"
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.basePath = Self.path(of: base)
+        self.prefix = base + "/"
         self.secret = secret
         self.window = window
         self.now = now

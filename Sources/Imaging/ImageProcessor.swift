@@ -120,7 +120,7 @@ public struct ImageProcessor: Sendable {
             guard media_vips_jpeg_save(stripped.pointer, Int32(recipe.quality), &buffer, &length) == 0, let buffer else {
                 throw ImagingError.processingFailed("cannot encode JPEG: \(Vips.takeError())")
             }
-            defer { g_free(buffer) }
+            defer { media_vips_free(buffer) }
             return EncodedVariant(format: .jpeg, width: stripped.width, height: stripped.height,
                                   bytes: Array(UnsafeRawBufferPointer(start: buffer, count: length)), meanLevel: meanLevel)
         }
@@ -128,7 +128,7 @@ public struct ImageProcessor: Sendable {
               let buffer else {
             throw ImagingError.processingFailed("cannot encode WebP: \(Vips.takeError())")
         }
-        defer { g_free(buffer) }
+        defer { media_vips_free(buffer) }
         guard let bytes = WebPContainer.removingMetadata(from: Array(UnsafeRawBufferPointer(start: buffer, count: length))) else {
             throw ImagingError.processingFailed("libvips wrote a malformed WebP")
         }

@@ -34,7 +34,7 @@ public enum ProceduralImage {
                                     &buffer, &length) == 0, let buffer else {
             throw ImagingError.processingFailed("procedural render failed: \(Vips.takeError())")
         }
-        defer { g_free(buffer) }
+        defer { media_vips_free(buffer) }
         return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 

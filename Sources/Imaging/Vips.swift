@@ -3,9 +3,10 @@ import Foundation
 import ServerLog
 
 /// The process's libvips runtime. libvips keeps global state (thread pool, error buffer,
-/// blocked loaders), so it is started once per process, before any image is touched.
+/// blocked loaders), so it is started once per process, before any image is touched. It
+/// is not linked: starting it opens the library (CVips' library.h says why).
 public enum Vips {
-    /// Starts libvips for untrusted input: blocks untrusted loaders, disables the
+    /// Opens and starts libvips for untrusted input: blocks untrusted loaders, disables the
     /// operation cache and sets the size of its thread pool. Safe to call from any
     /// thread and any number of times: the first call decides `concurrency`, later calls
     /// return (or rethrow) its result. `ImageProcessor` calls it with the default if the
@@ -18,7 +19,7 @@ public enum Vips {
     /// buffer is process-global, so a later failure on another thread would append to it.
     static func takeError() -> String {
         guard let text = media_vips_take_error() else { return "unknown libvips error" }
-        defer { g_free(text) }
+        defer { media_vips_free(text) }
         let message = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
         return message.isEmpty ? "unknown libvips error" : message
     }
@@ -39,7 +40,7 @@ public enum Vips {
                     Log.warning("vips_warning", ["message": .string(message.map { String(cString: $0) } ?? "")])
                 }) == 0 {
                     outcome = .success(())
-                    Log.info("vips_started", ["version": .string(String(cString: vips_version_string())),
+                    Log.info("vips_started", ["version": .string(String(cString: media_vips_version())),
                                               "concurrency": LogValue(concurrency)])
                 } else {
                     outcome = .failure(.processingFailed("libvips did not start: \(takeError())"))

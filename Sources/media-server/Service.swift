@@ -14,9 +14,9 @@ enum Service {
     /// the worker leaves).
     static func makeApplication(configuration: ServiceConfiguration,
                                 scoreboard: Scoreboard) throws -> (Application, GenerationRunner) {
-        // One worker serves one request at a time: one libvips thread keeps the pool's
-        // CPU use to one core per worker.
-        try Vips.initialize(concurrency: 1)
+        // libvips opens at a worker's first image (ImageProcessor), with its default of one
+        // thread: one worker serves one request at a time, one core each. Until then the
+        // worker maps none of libvips' dependencies.
         let database = Database(configuration: configuration.database,
                                 statementCacheSize: configuration.statementCacheSize)
         let origin = try Origin(configuration)

@@ -10,18 +10,47 @@
  * error buffer is process-global. */
 
 #include <stddef.h>
-#include <vips/vips.h>
+
+/* libvips' image, opaque here: this header is all the Swift side sees, and libvips is
+ * opened at run time (library.h), not linked. */
+typedef struct _VipsImage VipsImage;
 
 /* Receives libvips warnings (domain "VIPS"), which would otherwise go to stderr as
  * plain text between the service's JSON log lines. */
 typedef void (*media_vips_warning_handler)(const char *message);
 
-/* vips_init, then the settings an untrusted-input server needs: block untrusted loaders
+/* Opens libvips (it is not linked: see library.h), vips_init, then the settings an untrusted-input server needs: block untrusted loaders
  * (svg, pdf, ImageMagick, ...), no operation cache, `concurrency` worker threads. */
 int media_vips_init(const char *argv0, int concurrency, media_vips_warning_handler warnings);
 
-/* The libvips error buffer's text, which is then cleared; free it with g_free. */
+/* The libvips error buffer's text, which is then cleared (or, before libvips opened,
+ * why it did not); free it with media_vips_free. */
 char *media_vips_take_error(void);
+
+/* Frees what libvips allocated: error text, encoded buffers. */
+void media_vips_free(void *memory);
+
+/* Gives back one reference to an image. */
+void media_vips_unref(VipsImage *image);
+
+/* libvips' version, "8.14.1". */
+const char *media_vips_version(void);
+
+typedef struct {
+    int width, height;
+    int pages;             /* n-pages (frames, HEIF images), 1 when absent */
+    int orientation;       /* EXIF orientation, 1 when absent */
+    int bands;
+    int bytes_per_band;    /* as decoded: 1 for 8-bit, 2 for 16-bit, ... */
+    int has_color_profile; /* an embedded ICC profile */
+} MediaImageGeometry;
+
+MediaImageGeometry media_vips_geometry(VipsImage *image);
+
+/* An integer or string header field: 0 and *value, or -1 (NULL) when absent. The string
+ * belongs to the image. */
+int media_vips_get_int(VipsImage *image, const char *field, int *value);
+const char *media_vips_get_string(VipsImage *image, const char *field);
 
 /* The nickname of the file loader libvips would pick for `path` ("jpegload", ...),
  * or NULL if none accepts it. Sniffs the file's bytes. In 8.14.1 this can name a
@@ -39,7 +68,7 @@ VipsImage *media_vips_open_header(const char *path);
  * "srgb" set. In 8.14.1 setting it on an untagged image routes the pixels through
  * libvips' own sRGB -> Lab conversion and shifts saturated colours (pure blue comes
  * out as 85,15,253); untagged RGB is sRGB already. */
-VipsImage *media_vips_thumbnail(const char *path, int max_side, gboolean has_profile);
+VipsImage *media_vips_thumbnail(const char *path, int max_side, int has_profile);
 
 /* The image's pixels computed into memory; NULL when decoding fails. Variants are
  * decoded before they are encoded because webpsave in 8.14.1 leaks about 0.5 MB when
@@ -66,7 +95,7 @@ int media_vips_jpeg_save(VipsImage *in, int quality, void **buffer, size_t *leng
 int media_vips_average(VipsImage *in, double *mean);
 
 /* Encodes as WebP at `quality` (1...100) and `effort` (0...6, libvips' default 4: lower
- * is faster, files a little larger); *buffer is freed with g_free. */
+ * is faster, files a little larger); *buffer is freed with media_vips_free. */
 int media_vips_webp_save(VipsImage *in, int quality, int effort, void **buffer, size_t *length);
 
 /* One shape of a procedural image. */
@@ -83,7 +112,7 @@ typedef struct {
 
 /* Renders a linear gradient from `from` to `to` (RGB 0...255) along `angle` radians,
  * draws `shapes` over it in order, and encodes the result as PNG; *buffer is freed
- * with g_free. */
+ * with media_vips_free. */
 int media_vips_render_png(int width, int height, const double from[3], const double to[3],
                           double angle, const MediaShape *shapes, int shape_count,
                           void **buffer, size_t *length);

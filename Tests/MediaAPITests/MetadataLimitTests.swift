@@ -14,6 +14,7 @@ final class MetadataLimitTests: XCTestCase {
     func testOversizedMetadataIsRefusedFromTheHeaderScanWithLittleMemory() throws {
         let stack = try LocalStack("metadata", settings: ["MEDIA_WORKERS": "1"])
         defer { stack.stop() }
+        try openImaging(in: stack)
         let user = "u-meta-\(UInt32.random(in: 0...UInt32.max))"
         let photo = try Fixtures.bytes(Fixtures.jpeg(width: 320, height: 240))
         func jpeg(with segments: [UInt8]) -> [UInt8] { Array(photo[..<2]) + segments + Array(photo[2...]) }
@@ -44,6 +45,7 @@ final class MetadataLimitTests: XCTestCase {
     func testImagesWhoseDecodeWouldHoldTooMuchAreRefusedFromTheHeader() throws {
         let stack = try LocalStack("decode", settings: ["MEDIA_WORKERS": "1"])
         defer { stack.stop() }
+        try openImaging(in: stack)
         let user = "u-decode-\(UInt32.random(in: 0...UInt32.max))"
         // Black images: tiny files, and the decoders that hold the whole image hold it all the same.
         func black(_ name: String, options: String = "", _ width: Int, _ height: Int) throws -> [UInt8] {
@@ -87,6 +89,20 @@ final class MetadataLimitTests: XCTestCase {
             XCTAssertLessThan(growth, 64 << 20, "\(what): the worker's peak RSS grew by \(growth >> 20) MiB")
             print("\(what): \(status), worker peak RSS +\(growth >> 10) KiB")
         }
+    }
+
+    /// A worker opens libvips at its first image (about 24 MB of libraries, once): an idle
+    /// worker has not. Open it before measuring, so that growth is what an image costs.
+    func openImaging(in stack: LocalStack) throws {
+        let worker = try XCTUnwrap(try stack.workerPIDs().first)
+        func mapsLibvips() throws -> Bool {
+            try String(contentsOfFile: "/proc/\(worker)/maps", encoding: .utf8).contains("libvips")
+        }
+        XCTAssertFalse(try mapsLibvips(), "an idle worker has not opened libvips")
+        let response = try stack.upload(try Fixtures.bytes(Fixtures.jpeg(width: 64, height: 48)), filename: "open.jpg",
+                                        as: "u-open-\(worker)")
+        XCTAssertEqual(response.status, 201, response.text)
+        XCTAssertTrue(try mapsLibvips(), "the worker opened libvips at its first image")
     }
 
     /// The refused uploads left no file, temp file or row.

@@ -17,7 +17,7 @@
     X(vips_draw_circle) X(vips_draw_rect) X(vips_image_get_width) X(vips_image_get_height) \
     X(vips_image_get_n_pages) X(vips_image_get_orientation) X(vips_image_get_typeof) \
     X(vips_image_get_bands) X(vips_image_get_format) X(vips_format_sizeof) X(vips_image_get_int) \
-    X(vips_image_get_string) \
+    X(vips_image_get_string) X(vips_tracked_get_allocs) X(vips_tracked_get_mem) \
     X(g_free) X(g_object_unref) X(g_log_set_handler) X(g_type_from_name) X(g_strfreev)
 
 #define MEDIA_VIPS_POINTER(name) __typeof__(name) *name;

@@ -34,6 +34,14 @@ void media_vips_unref(VipsImage *image) {
     libvips.g_object_unref(image);
 }
 
+int media_vips_tracked_allocations(void) {
+    return libvips.vips_tracked_get_allocs();
+}
+
+size_t media_vips_tracked_memory(void) {
+    return libvips.vips_tracked_get_mem();
+}
+
 const char *media_vips_version(void) {
     return libvips.vips_version_string();
 }

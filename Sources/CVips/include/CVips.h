@@ -33,6 +33,10 @@ void media_vips_free(void *memory);
 /* Gives back one reference to an image. */
 void media_vips_unref(VipsImage *image);
 
+/* libvips' own count of its live allocations, and their bytes (the leak test's measure). */
+int media_vips_tracked_allocations(void);
+size_t media_vips_tracked_memory(void);
+
 /* libvips' version, "8.14.1". */
 const char *media_vips_version(void);
 

@@ -14,13 +14,17 @@ int media_vips_library_open(void) {
         snprintf(media_vips_library_error, sizeof media_vips_library_error, "cannot open %s: %s", soname, dlerror());
         return -1;
     }
-    /* dlsym on the handle also searches its dependencies, GLib among them. */
+    /* dlsym on the handle also searches its dependencies, GLib among them. The table is
+     * published only whole: media_vips_take_error and media_vips_free test its entries. */
+    struct media_vips_library resolved;
 #define MEDIA_VIPS_RESOLVE(name) \
-    if ((libvips.name = (__typeof__(name) *) dlsym(handle, #name)) == NULL) { \
+    if ((resolved.name = (__typeof__(name) *) dlsym(handle, #name)) == NULL) { \
         snprintf(media_vips_library_error, sizeof media_vips_library_error, "%s lacks %s", soname, #name); \
+        dlclose(handle); \
         return -1; \
     }
     MEDIA_VIPS_SYMBOLS(MEDIA_VIPS_RESOLVE)
 #undef MEDIA_VIPS_RESOLVE
+    libvips = resolved;
     return 0;
 }

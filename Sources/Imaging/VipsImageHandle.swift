@@ -6,16 +6,18 @@ import CVips
 /// image from many threads at once (a video frame's variants are made concurrently).
 final class VipsImageHandle: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// Read once: an image's header fields do not change after it is built.
+    private let geometry: MediaImageGeometry
 
     /// Takes over a new reference from a CVips call; nil when the call failed.
     init?(_ pointer: OpaquePointer?) {
         guard let pointer else { return nil }
         self.pointer = pointer
+        geometry = media_vips_geometry(pointer)
     }
 
     deinit { media_vips_unref(pointer) }
 
-    private var geometry: MediaImageGeometry { media_vips_geometry(pointer) }
     var width: Int { Int(geometry.width) }
     var height: Int { Int(geometry.height) }
     /// `n-pages` (frames of a GIF, pages of a TIFF, images of a HEIF), 1 when absent.

@@ -19,8 +19,9 @@ typedef struct _VipsImage VipsImage;
  * plain text between the service's JSON log lines. */
 typedef void (*media_vips_warning_handler)(const char *message);
 
-/* Opens libvips (it is not linked: see library.h), vips_init, then the settings an untrusted-input server needs: block untrusted loaders
- * (svg, pdf, ImageMagick, ...), no operation cache, `concurrency` worker threads. */
+/* Opens libvips (it is not linked: see library.h), vips_init, then the settings an
+ * untrusted-input server needs: block untrusted loaders (svg, pdf, ImageMagick, ...),
+ * no operation cache, `concurrency` worker threads. */
 int media_vips_init(const char *argv0, int concurrency, media_vips_warning_handler warnings);
 
 /* The libvips error buffer's text, which is then cleared (or, before libvips opened,

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -179,6 +180,17 @@ int media_fcgi_write_stdout(FCGX_Request *request, const void *head, size_t head
         if (count > 0 && writev_all(request->ipcFd, iov, count) < 0) return -1;
     }
     return 0;
+}
+
+void media_fcgi_finish(FCGX_Request *request) {
+    const char *length = request->envp != NULL ? FCGX_GetParam("CONTENT_LENGTH", request->envp) : NULL;
+    int bodyless = length == NULL || length[0] == '\0' || strcmp(length, "0") == 0;
+    char next;
+    if (bodyless && request->ipcFd >= 0 &&
+        recv(request->ipcFd, &next, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+        FCGX_Detach(request); /* libfcgi then closes without shutdown() and the wait */
+    }
+    FCGX_Finish_r(request);
 }
 
 void media_fcgi_keep_freed_memory(void) {

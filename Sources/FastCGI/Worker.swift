@@ -80,7 +80,7 @@ public final class Worker {
             responder.respond(to: request, writer: writer)
             try? writer.complete()  // a client gone by now has nothing left to be told
             media_fcgi_set_current(nil, nil)
-            FCGX_Finish_r(raw)
+            media_fcgi_finish(raw)
             requestsServed += 1
             slot?.finishedRequest(slow: wallClockMilliseconds() - started >= configuration.slowRequestMilliseconds)
         }

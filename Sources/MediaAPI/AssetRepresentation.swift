@@ -34,22 +34,11 @@ extension PresentedAsset: JSONWritable {
         json.key("updatedAt"); json.date(asset.updatedAt)
         json.key("userId"); json.string(asset.userId)
         json.key("variants")
-        json.array(variants) { json, item in Self.write(item, to: &json) }
+        // By index, each writing itself in place: iterating the array (or passing an element
+        // on) copied every variant, retaining and releasing each of its Strings.
+        json.array(variants.indices) { json, index in variants[index].write(to: &json) }
         json.key("visibility"); json.string(asset.visibility.rawValue)
         json.key("width"); json.number(asset.width)
-    }
-
-    private static func write(_ item: PresentedVariant, to json: inout JSONWriter) {
-        let variant = item.variant
-        json.object { json in
-            json.key("format"); json.string(variant.format)
-            json.key("height"); json.number(variant.height)
-            json.key("id"); json.string(variant.id)
-            json.key("kind"); json.string(variant.kind.rawValue)
-            json.key("sizeBytes"); json.number(variant.sizeBytes)
-            json.key("url"); json.string(joining: item.url.base, item.url.key, item.url.query)
-            json.key("width"); json.number(variant.width)
-        }
     }
 
     /// `{"video": {...}}` for videos; keys sorted like the rest.
@@ -65,6 +54,20 @@ extension PresentedAsset: JSONWritable {
                 json.key("hasAudio"); json.bool(video.hasAudio)
                 json.key("rotation"); json.number(video.rotation)
             }
+        }
+    }
+}
+
+extension PresentedVariant {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("format"); json.string(variant.format)
+            json.key("height"); json.number(variant.height)
+            json.key("id"); json.string(variant.id)
+            json.key("kind"); json.string(variant.kind.rawValue)
+            json.key("sizeBytes"); json.number(variant.sizeBytes)
+            json.key("url"); json.string(joining: url.base, url.key, url.query)
+            json.key("width"); json.number(variant.width)
         }
     }
 }

@@ -71,6 +71,34 @@ final class PoolTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try stack.status()["acceptedConn"] as? Int ?? 0, 200)
     }
 
+    /// libfcgi ends a connection by waiting (up to 2 s) for the other side to close it,
+    /// draining what it still sends. A request without a body has nothing more to come:
+    /// its worker closes at once and takes the next request while nginx still reads. One
+    /// with a body keeps the drain, so that input left unread never resets the response.
+    func testABodylessRequestsConnectionIsClosedAtOnceAndOneWithABodyIsDrained() throws {
+        let stack = try startStack("close")
+        // Whether the worker still holds the connection after the response ended: a byte
+        // sent to it then arrives (the drain reads it) or fails because it is closed.
+        func workerStillReads(_ params: [String: String], body: [UInt8]) throws -> (Int, Bool) {
+            var reads = false
+            let response = try stack.fastCGI.request(params: params, stdin: body, halfClose: false) { fd in
+                var byte: UInt8 = 0
+                reads = send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1
+            }
+            return (response.status, reads)
+        }
+        let ping = try workerStillReads(["REQUEST_METHOD": "GET", "REQUEST_URI": "/api/media/_ping"], body: [])
+        XCTAssertEqual(ping.0, 200)
+        XCTAssertFalse(ping.1, "the worker closed a body-less request's connection without waiting for the peer")
+        let body = Array("posted".utf8)
+        let echo = try workerStillReads(["REQUEST_METHOD": "POST", "REQUEST_URI": "/api/media/_debug/echo",
+                                         "CONTENT_TYPE": "application/octet-stream",
+                                         "CONTENT_LENGTH": String(body.count)], body: body)
+        XCTAssertEqual(echo.0, 200)
+        XCTAssertTrue(echo.1, "a request with a body is drained until the peer closes")
+        XCTAssertEqual(try stack.http.get("/api/media/_ping").status, 200)
+    }
+
     func testKilledWorkerIsReplacedWithinASecond() throws {
         let stack = try startStack("kill9")
         let before = try stack.workerPIDs()

@@ -11,7 +11,10 @@ public struct FastCGIClient: Sendable {
     public init(socketPath: String) { self.socketPath = socketPath }
 
     /// Sends one request; returns the CGI response (headers and body) from the STDOUT records.
-    public func request(params: [String: String], stdin: [UInt8]) throws -> HTTPResponseMessage {
+    /// `halfClose: false` keeps this side open after the request, as nginx does; once the
+    /// server has ended the response, `afterResponse` gets the still open socket.
+    public func request(params: [String: String], stdin: [UInt8], halfClose: Bool = true,
+                        afterResponse: ((Int32) -> Void)? = nil) throws -> HTTPResponseMessage {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
         defer { close(fd) }
@@ -45,7 +48,7 @@ public struct FastCGIClient: Sendable {
         out += record(type: 5, content: [])
         try writeAll(fd, out)
         // Half-close: a server waiting for more stdin sees the end of the stream.
-        shutdown(fd, Int32(SHUT_WR))
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
 
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -55,6 +58,7 @@ public struct FastCGIClient: Sendable {
             if got <= 0 { break }
             received.append(contentsOf: buffer[0..<got])
         }
+        afterResponse?(fd)
         var stdout: [UInt8] = []
         var index = 0
         while index + 8 <= received.count {

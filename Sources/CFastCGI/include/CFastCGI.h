@@ -77,6 +77,16 @@ void media_fcgi_set_current(FCGX_Request *request, const char *request_id);
 int media_fcgi_write_stdout(FCGX_Request *request, const void *head, size_t head_length,
                             const void *body, size_t body_length);
 
+/// Ends the request (libfcgi's end records) and closes its connection. libfcgi closes by
+/// shutting the socket down and then waiting, up to 2 s, for nginx to close its end while
+/// it reads and drops whatever nginx still sends: input left unread would reset the
+/// connection, which on TCP can lose the response. A request without a body has nothing
+/// more to send once its params are read (nginx writes them and the empty stdin record in
+/// one go), so when nothing waits unread that wait only holds the worker until nginx has
+/// read the response, a sleep and a wake-up per request: such a connection is closed at
+/// once. A request with a body, or with bytes still unread, is closed as libfcgi does.
+void media_fcgi_finish(FCGX_Request *request);
+
 /// A worker serves one request after another, some of them megabytes of JSON (a 100-owner
 /// batch): blocks up to 4 MiB come from the heap, and freed memory stays there (up to
 /// 8 MiB) for the next request instead of going back to the kernel and faulting in again

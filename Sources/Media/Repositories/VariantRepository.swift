@@ -26,6 +26,8 @@ public struct VariantRepository {
         // decoded into its own array and stored whole, with no intermediate array to copy.
         var grouped: [String: [MediaVariant]] = [:]
         grouped.reserveCapacity(ids.count)
+        // An asset has at most one variant of each kind: a run's array is allocated once.
+        let runCapacity = MediaVariantKind.allCases.count
         var run: [MediaVariant] = [], runAssetId: String?
         try database.forEachRow("""
             SELECT \(MediaVariant.selection) FROM `MediaVariant` FORCE INDEX (`MediaVariant_assetId_kind_key`)
@@ -36,8 +38,9 @@ public struct VariantRepository {
                 grouped[assetId] = run
                 run = []  // the dictionary's array is then the only reference: no copy
             }
+            if run.isEmpty { run.reserveCapacity(runCapacity) }
             runAssetId = variant.assetId
-            run.append(variant)
+            run.append(consume variant)
         }
         if let assetId = runAssetId { grouped[assetId] = run }
         return grouped

@@ -74,7 +74,7 @@ public final class Worker {
             }
             let started = wallClockMilliseconds()
             let request = FastCGIRequest(raw: raw)
-            slot?.beganRequest(method: request.method, uri: request.params["REQUEST_URI"] ?? "", requestId: request.requestId)
+            slot?.beganRequest(method: request.method, uri: request.param("REQUEST_URI") ?? "", requestId: request.requestId)
             media_fcgi_set_current(raw, request.requestId)
             let writer = ResponseWriter(request: raw)
             responder.respond(to: request, writer: writer)

@@ -131,7 +131,55 @@ extension Array: DatabaseValueConvertible where Element == UInt8 {
 
 /// A Prisma enum column (stored as its value's name): bound and decoded as its raw value,
 /// so SQL never spells an enum value as a literal.
-public protocol DatabaseEnum: RawRepresentable, DatabaseValueConvertible where RawValue == String {}
+public protocol DatabaseEnum: RawRepresentable, CaseIterable, DatabaseValueConvertible, Sendable where RawValue == String {
+    /// The values' names for reading a column in place: `static let databaseNames = DatabaseEnumNames<Self>()`.
+    static var databaseNames: DatabaseEnumNames<Self> { get }
+}
+
+/// An enum's names packed into two words each, so that a column's bytes are matched where
+/// they lie: no String per row, and no search through Strings (`init(rawValue:)`, or
+/// comparing each case's name, was a few hundred instructions a column). Inlinable, so that
+/// each record's reader specializes it (unspecialized, its generic calls cost more still).
+public struct DatabaseEnumNames<Value: DatabaseEnum>: Sendable {
+    @usableFromInline let names: [PackedName]
+    @usableFromInline let values: [Value]
+
+    public init() {
+        values = Array(Value.allCases)
+        names = values.map { value in
+            var name = value.rawValue
+            return name.withUTF8 { PackedName(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// The value whose name is `bytes`, if any.
+    @inlinable
+    public func value(named bytes: UnsafeRawBufferPointer) -> Value? {
+        let name = PackedName(bytes)
+        guard name.length <= PackedName.capacity else { return Value(rawValue: String(decoding: bytes, as: UTF8.self)) }
+        for index in 0..<names.count where names[index] == name { return values[index] }
+        return nil
+    }
+}
+
+/// Up to 16 bytes of an enum value's name in two words, and its length (a longer name
+/// keeps only its length). Not nested in `DatabaseEnumNames`: a type inside a generic one
+/// is generic too, and its metadata was looked up at run time on every match.
+@usableFromInline
+struct PackedName: Equatable, Sendable {
+    @usableFromInline static var capacity: Int { 16 }
+    @usableFromInline var low: UInt64 = 0, high: UInt64 = 0
+    @usableFromInline let length: Int
+
+    @inlinable
+    init(_ bytes: UnsafeRawBufferPointer) {
+        length = bytes.count
+        guard length <= Self.capacity, let base = bytes.baseAddress else { return }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.baseAddress?.copyMemory(from: base, byteCount: length) }
+        (low, high) = words
+    }
+}
 
 extension DatabaseEnum {
     public var databaseValue: DatabaseValue { .string(rawValue) }

@@ -1,4 +1,4 @@
-/// One result row, copied out of the statement's buffers (`Database.query`). Columns are
+/// One result row, copied out of the statement's stored result (`Database.query`). Columns are
 /// looked up by name, as the query's select list spells them. Hot paths read rows in place
 /// with `RowCursor` instead.
 public struct Row: Sendable {

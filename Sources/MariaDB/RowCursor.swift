@@ -1,18 +1,18 @@
 import CMariaDB
 import Foundation
 
-/// The current row of a result, read in place from the statement's buffers: what
-/// `Database.forEachRow` hands its body, valid only during that call. Columns are read by
+/// The current row of a result, read in place from the statement's stored result (see
+/// `ResultLayout`): what `Database.forEachRow` hands its body, valid only during that call. Columns are read by
 /// position (the select list's order), each straight into the Swift type asked for, with
 /// no intermediate `DatabaseValue`; a column of another type, or NULL where a value is
 /// required, throws a `RowDecodingError` naming the column, its table and the statement.
 public struct RowCursor {
-    let buffers: ResultBuffers
+    let layout: ResultLayout
     let columns: ResultColumns
     let plans: DecodingPlans
 
-    init(buffers: ResultBuffers, columns: ResultColumns, plans: DecodingPlans) {
-        self.buffers = buffers
+    init(layout: ResultLayout, columns: ResultColumns, plans: DecodingPlans) {
+        self.layout = layout
         self.columns = columns
         self.plans = plans
     }
@@ -27,23 +27,21 @@ public struct RowCursor {
     /// The position of the first column called `name`.
     public func index(of name: String) -> Int? { columns.index[name] }
 
-    public func isNull(_ index: Int) -> Bool {
-        !columns.names.indices.contains(index) || buffers.nulls[index] != 0
-    }
+    public func isNull(_ index: Int) -> Bool { place(index) == nil }
 
     /// The column as a `DatabaseValue` (generic readers, `Row`).
     public func value(_ index: Int) -> DatabaseValue {
-        if isNull(index) { return .null }
-        let buffer = buffers.buffers[index]
-        switch buffers.kinds[index] {
-        case .integer(let unsigned):
-            return unsigned ? .int(Int64(clamping: buffer.load(as: UInt64.self))) : .int(buffer.load(as: Int64.self))
+        guard let bytes = place(index) else { return .null }
+        switch layout.kinds[index] {
+        case .integer(let unsigned, _):
+            return bytes.integer(unsigned: unsigned).map(DatabaseValue.int) ?? .null
         case .real:
-            return .double(buffer.load(as: Double.self))
+            return bytes.real.map(DatabaseValue.double) ?? .null
         case .time:
-            return .date(buffer.load(as: MYSQL_TIME.self).utcDate)
+            return .date(bytes.time.utcDate)
+        case .duration:
+            return .string(bytes.durationText)
         case .bytes(let binary):
-            let bytes = rawBytes(index)
             return binary ? .bytes(Array(bytes)) : .string(String(decoding: bytes, as: UTF8.self))
         }
     }
@@ -60,8 +58,7 @@ public struct RowCursor {
     /// instead of allocating it again for every row.
     public func string(_ index: Int, reusing candidate: String?) throws -> String {
         // Strings of up to 15 bytes are stored inline, without an allocation to save.
-        if var candidate, candidate.utf8.count > 15, !isNull(index), case .bytes = buffers.kinds[index] {
-            let bytes = rawBytes(index)
+        if var candidate, candidate.utf8.count > 15, let bytes = place(index), case .bytes = layout.kinds[index] {
             let same = candidate.withUTF8 { text in
                 guard text.count == bytes.count, let left = text.baseAddress, let right = bytes.baseAddress else { return false }
                 return memcmp(left, right, bytes.count) == 0
@@ -73,10 +70,10 @@ public struct RowCursor {
 
     /// Text or bytes as a String; an integer column as its digits.
     public func optionalString(_ index: Int) throws -> String? {
-        if isNull(index) { return nil }
-        switch buffers.kinds[index] {
-        case .bytes: return String(decoding: rawBytes(index), as: UTF8.self)
-        case .integer: return String.fromDatabaseValue(value(index))
+        guard let bytes = place(index) else { return nil }
+        switch layout.kinds[index] {
+        case .bytes: return String(decoding: bytes, as: UTF8.self)
+        case .integer, .duration: return String.fromDatabaseValue(value(index))
         default: throw mismatch(index, "String")
         }
     }
@@ -87,13 +84,12 @@ public struct RowCursor {
     }
 
     public func optionalInt64(_ index: Int) throws -> Int64? {
-        if isNull(index) { return nil }
-        guard case .integer(let unsigned) = buffers.kinds[index] else {
+        guard let bytes = place(index) else { return nil }
+        guard case .integer(let unsigned, _) = layout.kinds[index], let number = bytes.integer(unsigned: unsigned) else {
             guard let number = Int64.fromDatabaseValue(value(index)) else { throw mismatch(index, "Int64") }
             return number
         }
-        let buffer = buffers.buffers[index]
-        return unsigned ? Int64(clamping: buffer.load(as: UInt64.self)) : buffer.load(as: Int64.self)
+        return number
     }
 
     public func int(_ index: Int) throws -> Int {
@@ -113,17 +109,17 @@ public struct RowCursor {
     }
 
     public func optionalDate(_ index: Int) throws -> Date? {
-        if isNull(index) { return nil }
-        guard case .time = buffers.kinds[index] else { throw mismatch(index, "Date") }
-        return buffers.buffers[index].load(as: MYSQL_TIME.self).utcDate
+        guard let bytes = place(index) else { return nil }
+        guard case .time = layout.kinds[index] else { throw mismatch(index, "Date") }
+        return bytes.time.utcDate
     }
 
-    /// A text or bytes column's bytes, in place (valid during the row's body only): enums
-    /// and JSON are decoded from them without making a String first.
-    public func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
-        if isNull(index) { return try body(nil) }
-        guard case .bytes = buffers.kinds[index] else { throw mismatch(index, "bytes") }
-        return try body(rawBytes(index))
+    /// A text or bytes column's bytes, in place: valid while the row is (during the body it
+    /// was handed to). Enums and JSON are decoded from them without making a String first.
+    public func bytes(_ index: Int) throws -> UnsafeRawBufferPointer? {
+        guard let bytes = place(index) else { return nil }
+        guard case .bytes = layout.kinds[index] else { throw mismatch(index, "bytes") }
+        return bytes
     }
 
     /// What a decoding error says about column `index`.
@@ -137,10 +133,11 @@ public struct RowCursor {
 
     public var sql: String { columns.sql }
 
-    private func rawBytes(_ index: Int) -> UnsafeRawBufferPointer {
-        // A value longer than the buffer was truncated by the fetch: the buffer's whole length.
-        let length = min(Int(buffers.lengths[index]), Int(buffers.binds[index].buffer_length))
-        return UnsafeRawBufferPointer(start: buffers.buffers[index], count: length)
+    /// The value's bytes in the stored row; nil for SQL NULL or a column the result lacks.
+    @inline(__always)
+    private func place(_ index: Int) -> UnsafeRawBufferPointer? {
+        guard index >= 0, index < layout.kinds.count else { return nil }
+        return layout.bytes(index)
     }
 }
 

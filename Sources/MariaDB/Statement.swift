@@ -5,8 +5,8 @@ import CMariaDB
 import Foundation
 
 /// A server-side prepared statement. Parameters are bound with their real types (no SQL is
-/// built from values); result columns are fetched into buffers sized from the result's
-/// max lengths, so large TEXT/JSON values arrive whole. The server-side statement lives as
+/// built from values); results are stored whole and their rows read in place (see
+/// `ResultLayout`), so values of any length arrive whole. The server-side statement lives as
 /// long as this object (or until `close()`): MariaDB refuses new prepares once
 /// `max_prepared_stmt_count` statements are open.
 final class Statement {
@@ -16,7 +16,7 @@ final class Statement {
     fileprivate var cachedColumns: ResultColumns?
     /// The decoding plans of `cachedColumns`' result.
     fileprivate var cachedPlans = DecodingPlans()
-    private var cachedBuffers: ResultBuffers?
+    private var cachedLayout: ResultLayout?
     /// Nanoseconds the last execution waited on the server: sending it, and reading its
     /// whole result (`mysql_stmt_store_result`); decoding rows is the caller's time.
     private(set) var lastWaitNanoseconds: UInt64 = 0
@@ -28,8 +28,8 @@ final class Statement {
             mysql_stmt_close(statement)
             throw error
         }
-        var updateMaxLength: my_bool = 1
-        mysql_stmt_attr_set(statement, STMT_ATTR_UPDATE_MAX_LENGTH, &updateMaxLength)
+        // Each fetched row's columns are located for `RowCursor`, not copied into bound buffers.
+        mysql_stmt_attr_set(statement, STMT_ATTR_CB_RESULT, unsafeBitCast(locateColumn, to: UnsafeRawPointer.self))
         self.sql = sql
         self.statement = statement
         self.parameterCount = Int(mysql_stmt_param_count(statement))
@@ -42,7 +42,7 @@ final class Statement {
     func close() {
         if let statement { mysql_stmt_close(statement) }
         statement = nil
-        cachedBuffers = nil
+        cachedLayout = nil
     }
 
     /// Runs a statement without rows to read; returns the affected rows.
@@ -51,8 +51,7 @@ final class Statement {
     }
 
     /// Runs the statement and hands each row of its result to `body`, read in place from
-    /// buffers the statement keeps between executions (grown when a result needs more).
-    /// Returns the affected rows of a statement without a result.
+    /// the stored result. Returns the affected rows of a statement without a result.
     @discardableResult
     func execute(_ values: [DatabaseValue], readingRows: Bool = true,
                  eachRow body: (RowCursor) throws -> Void) throws -> Int {
@@ -88,17 +87,13 @@ final class Statement {
         guard readingRows else { return 0 }
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: Int(mysql_num_fields(metadata)))
         let columns = resultColumns(fields)
-        let buffers = resultBuffers(fields)
-        guard mysql_stmt_bind_result(statement, buffers.binds) == 0 else {
-            throw DatabaseError(statement: statement, sql: sql)
-        }
-        let cursor = RowCursor(buffers: buffers, columns: columns, plans: cachedPlans)
+        let layout = resultLayout(fields)
+        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, layout.places)
+        let cursor = RowCursor(layout: layout, columns: columns, plans: cachedPlans)
         while true {
             let status = mysql_stmt_fetch(statement)
             if status == MYSQL_NO_DATA { break }
-            guard status == 0 || status == MYSQL_DATA_TRUNCATED else {
-                throw DatabaseError(statement: statement, sql: sql)
-            }
+            guard status == 0 else { throw DatabaseError(statement: statement, sql: sql) }
             try body(cursor)
         }
         return 0
@@ -109,13 +104,12 @@ final class Statement {
         statement.map { Int(clamping: mysql_stmt_num_rows($0)) } ?? 0
     }
 
-    /// Result buffers for `fields`: the last execution's when their kinds match and each is
-    /// large enough for this result's longest value, else new ones.
-    private func resultBuffers(_ fields: UnsafeBufferPointer<MYSQL_FIELD>) -> ResultBuffers {
-        if let cached = cachedBuffers, cached.fits(fields) { return cached }
-        let buffers = ResultBuffers(fields)
-        cachedBuffers = buffers
-        return buffers
+    /// The layout of a result with `fields`: the last execution's when it reads the same.
+    private func resultLayout(_ fields: UnsafeBufferPointer<MYSQL_FIELD>) -> ResultLayout {
+        if let cached = cachedLayout, cached.matches(fields) { return cached }
+        let layout = ResultLayout(fields)
+        cachedLayout = layout
+        return layout
     }
 }
 
@@ -218,91 +212,6 @@ private struct ParameterBuffers {
     func release() {
         storage.deallocate()
         binds.deallocate()
-    }
-}
-
-/// Result buffers: integers as LONGLONG, floats as DOUBLE, dates as MYSQL_TIME, the rest as
-/// bytes. Kept by the statement between executions; `RowCursor` reads them in place.
-final class ResultBuffers {
-    enum Kind: Equatable { case integer(unsigned: Bool), real, time, bytes(binary: Bool) }
-
-    let binds: UnsafeMutablePointer<MYSQL_BIND>
-    let kinds: [Kind]
-    let lengths: UnsafeMutablePointer<UInt>
-    let nulls: UnsafeMutablePointer<my_bool>
-    let buffers: [UnsafeMutableRawPointer]
-    private let capacities: [Int]
-
-    init(_ fields: UnsafeBufferPointer<MYSQL_FIELD>) {
-        let count = fields.count
-        binds = .allocate(capacity: max(1, count))
-        binds.initialize(repeating: MYSQL_BIND(), count: max(1, count))
-        lengths = .allocate(capacity: max(1, count))
-        lengths.initialize(repeating: 0, count: max(1, count))
-        nulls = .allocate(capacity: max(1, count))
-        nulls.initialize(repeating: 0, count: max(1, count))
-        var kinds: [Kind] = [], buffers: [UnsafeMutableRawPointer] = [], capacities: [Int] = []
-        for (index, field) in fields.enumerated() {
-            let kind = Self.kind(of: field)
-            let size: Int
-            switch kind {
-            case .integer(let unsigned):
-                binds[index].buffer_type = MYSQL_TYPE_LONGLONG
-                binds[index].is_unsigned = unsigned ? 1 : 0
-                size = 8
-            case .real:
-                binds[index].buffer_type = MYSQL_TYPE_DOUBLE
-                size = 8
-            case .time:
-                binds[index].buffer_type = MYSQL_TYPE_DATETIME
-                size = MemoryLayout<MYSQL_TIME>.size
-            case .bytes:
-                binds[index].buffer_type = MYSQL_TYPE_STRING
-                // Room to spare, so that the next result's slightly longer values still fit.
-                size = max(64, Int(field.max_length) * 2 + 1)
-            }
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 8)
-            buffers.append(buffer)
-            capacities.append(max(size, 8))
-            binds[index].buffer = buffer
-            binds[index].buffer_length = UInt(max(size, 8))
-            binds[index].length = lengths + index
-            binds[index].is_null = nulls + index
-            kinds.append(kind)
-        }
-        (self.kinds, self.buffers, self.capacities) = (kinds, buffers, capacities)
-    }
-
-    deinit {
-        buffers.forEach { $0.deallocate() }
-        binds.deallocate()
-        lengths.deallocate()
-        nulls.deallocate()
-    }
-
-    private static func kind(of field: MYSQL_FIELD) -> Kind {
-        switch field.type {
-        case MYSQL_TYPE_TINY, MYSQL_TYPE_SHORT, MYSQL_TYPE_LONG, MYSQL_TYPE_INT24, MYSQL_TYPE_LONGLONG, MYSQL_TYPE_YEAR:
-            return .integer(unsigned: field.flags & UInt32(UNSIGNED_FLAG) != 0)
-        case MYSQL_TYPE_FLOAT, MYSQL_TYPE_DOUBLE:
-            return .real
-        case MYSQL_TYPE_DATETIME, MYSQL_TYPE_TIMESTAMP, MYSQL_TYPE_DATE:
-            return .time
-        default:
-            // charsetnr 63 is `binary`: BLOB/VARBINARY come back as bytes, text as String.
-            return .bytes(binary: field.charsetnr == 63 && field.type != MYSQL_TYPE_NEWDECIMAL)
-        }
-    }
-
-    /// Whether these buffers can take a result with `fields`: the same kinds, and room for
-    /// each column's longest value.
-    func fits(_ fields: UnsafeBufferPointer<MYSQL_FIELD>) -> Bool {
-        guard fields.count == kinds.count else { return false }
-        for (index, field) in fields.enumerated() {
-            guard Self.kind(of: field) == kinds[index] else { return false }
-            if case .bytes = kinds[index], Int(field.max_length) >= capacities[index] { return false }
-        }
-        return true
     }
 }
 

@@ -34,7 +34,7 @@ public final class Application: FastCGIResponder {
         var outcome = "ok"
         do {
             try writer.writeHead(status: response.status, reason: HTTPResponse.reasonPhrase(response.status), headers: headers)
-            if http.method != "HEAD" { try writer.write(response.body) }
+            if http.method != "HEAD" { try response.body.withUnsafeBytes { try writer.write($0) } }
         } catch {
             outcome = "client-gone"
         }

@@ -34,9 +34,11 @@ extension PresentedAsset: JSONWritable {
         json.key("updatedAt"); json.date(asset.updatedAt)
         json.key("userId"); json.string(asset.userId)
         json.key("variants")
-        // By index, each writing itself in place: iterating the array (or passing an element
-        // on) copied every variant, retaining and releasing each of its Strings.
-        json.array(variants.indices) { json, index in variants[index].write(to: &json) }
+        // By index, each written in place: iterating the array (or passing an element on)
+        // copied every variant, retaining and releasing each of its Strings.
+        json.array(variants.indices) { json, index in
+            Self.write(variants[index], url: urls[index], to: &json)
+        }
         json.key("visibility"); json.string(asset.visibility.rawValue)
         json.key("width"); json.number(asset.width)
     }
@@ -56,10 +58,9 @@ extension PresentedAsset: JSONWritable {
             }
         }
     }
-}
 
-extension PresentedVariant {
-    func write(to json: inout JSONWriter) {
+    /// One variant and its URL.
+    static func write(_ variant: borrowing MediaVariant, url: borrowing DeliveryURL, to json: inout JSONWriter) {
         json.object { json in
             json.key("format"); json.string(variant.format)
             json.key("height"); json.number(variant.height)

@@ -91,13 +91,13 @@ package struct AttachmentRoutes {
     func ownersMedia(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
         let role = try request.queryValue("role").map(Self.role)
-        let ids = (request.queryValue("ids") ?? "").split(separator: ",").map(String.init)
+        let ids = (request.queryValue("ids") ?? "").split(ascii: ",").map(String.init)
         guard !ids.isEmpty, ids.count <= AttachmentService.maxBatchOwners else {
             throw APIError.badRequest("`ids` lists 1 to \(AttachmentService.maxBatchOwners) owner ids, comma-separated.",
                                       code: "invalid_ids")
         }
         let grouped = try attachments.media(ownerType: ownerType, ownerIds: ids, userId: userId, role: role)
-        return .json(OwnersMedia(owners: grouped.mapValues { $0.map(AttachmentRepresentation.init) }))
+        return .json(OwnersMedia(owners: grouped))
     }
 
     static func ownerType(_ text: String) throws -> MediaOwnerType {
@@ -135,17 +135,25 @@ package struct AttachmentRoutes {
 }
 
 /// `{"owners": {ownerId: [attachment, …]}}`, owners in id order.
+/// Written from the presented attachments as they are: a batch's thousand were otherwise
+/// copied into representations, and again into a sorted list, before a byte was written.
 struct OwnersMedia: JSONWritable {
-    let owners: [String: [AttachmentRepresentation]]
+    let owners: [String: [PresentedAttachment]]
 
-    var estimatedByteCount: Int { owners.values.reduce(64) { $0 + 64 + $1.estimatedByteCount } }
+    var estimatedByteCount: Int {
+        owners.values.reduce(64) { total, items in
+            items.reduce(total + 64) { $0 + AttachmentRepresentation.estimatedByteCount(asset: $1.asset) }
+        }
+    }
 
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("owners")
             json.object { json in
-                for (ownerId, items) in owners.sorted(by: { $0.key < $1.key }) {
-                    json.key(escaping: ownerId); json.value(items)
+                for ownerId in owners.keys.sorted() {
+                    guard let items = owners[ownerId] else { continue }
+                    json.key(escaping: ownerId)
+                    json.array(items.indices) { json, index in json.value(AttachmentRepresentation(items[index])) }
                 }
             }
         }
@@ -169,7 +177,9 @@ struct AttachmentRepresentation: JSONWritable {
 
     /// An asset repeated across a batch is written once (see `write`); counted each time, so
     /// this errs large.
-    var estimatedByteCount: Int { 320 + (asset?.estimatedByteCount ?? 0) }
+    var estimatedByteCount: Int { Self.estimatedByteCount(asset: asset) }
+
+    static func estimatedByteCount(asset: PresentedAsset?) -> Int { 320 + (asset?.estimatedByteCount ?? 0) }
 
     func write(to json: inout JSONWriter) {
         json.object { json in

@@ -40,8 +40,8 @@ public final class HTTPRequest {
 
     package static func parseQuery(_ text: String) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        for pair in text.split(ascii: "&") {
+            let parts = pair.split(ascii: "=", maxSplits: 1, omittingEmptySubsequences: false)
             // A malformed escape is kept as the client sent it.
             let decode = { (s: Substring) in PercentDecoding.decode(s, plusIsSpace: true) ?? String(s) }
             let key = decode(parts[0])

@@ -6,9 +6,13 @@ import ServerLog
 public struct HTTPResponse {
     public var status: Int
     public var headers: [(String, String)]
-    public var body: [UInt8]
+    public var body: ResponseBody
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.init(status: status, headers: headers, body: ResponseBody(body))
+    }
+
+    init(status: Int, headers: [(String, String)], body: ResponseBody) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -63,5 +67,59 @@ public struct HTTPResponse {
         case 504: return "Gateway Timeout"
         default: return "Status"
         }
+    }
+}
+
+/// A response's body: bytes in an array, or the buffer a JSON document was written into,
+/// handed over as it is (a 100-owner batch's megabyte was otherwise copied once more).
+public struct ResponseBody {
+    private enum Storage {
+        case array([UInt8])
+        case written(ByteBuffer, count: Int)
+    }
+
+    private let storage: Storage
+
+    public init(_ bytes: [UInt8]) { storage = .array(bytes) }
+
+    init(_ buffer: ByteBuffer, count: Int) { storage = .written(buffer, count: count) }
+
+    public var count: Int {
+        switch storage {
+        case .array(let bytes): bytes.count
+        case .written(_, let count): count
+        }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .array(let bytes): return try bytes.withUnsafeBytes(body)
+        case .written(let buffer, let count): return try body(UnsafeRawBufferPointer(start: buffer.base, count: count))
+        }
+    }
+
+    /// A copy of the bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+/// Memory a document is written into, freed with the last reference (the writer's, then
+/// the response's).
+final class ByteBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room for at least `capacity` bytes, the first `keeping` of them kept.
+    func grow(to capacity: Int, keeping count: Int) {
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        moved.moveInitialize(from: base, count: count)
+        base.deallocate()
+        (base, self.capacity) = (moved, capacity)
     }
 }

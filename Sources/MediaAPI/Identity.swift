@@ -26,7 +26,7 @@ public struct Identity: Sendable {
     func userId(of request: HTTPRequest) throws -> String {
         let candidate: String?
         switch mode {
-        case .nginx: candidate = request.fastCGI.params["MEDIA_USER_ID"]
+        case .nginx: candidate = request.fastCGI.param("MEDIA_USER_ID")
         case .dev: candidate = request.header("X-User-Id")
         case .jwt: candidate = bearerSubject(request.header("Authorization"))
         }

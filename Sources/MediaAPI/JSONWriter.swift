@@ -5,8 +5,9 @@ import ServerLog
 /// attachments, jobs) write themselves with it: Foundation's JSONEncoder on Linux cost
 /// about as much per asset as reading it from the database.
 struct JSONWriter: ~Copyable {
-    /// The document so far: `count` bytes of `capacity` at `base`, owned by the writer
-    /// (no Array uniqueness check per byte appended).
+    /// The document so far: `count` bytes of `capacity` at `base`, the memory of `buffer`
+    /// (no Array uniqueness check per byte appended; the response takes the buffer whole).
+    private let buffer: ByteBuffer
     private var base: UnsafeMutablePointer<UInt8>
     private var count = 0
     private var capacity: Int
@@ -22,14 +23,15 @@ struct JSONWriter: ~Copyable {
     /// `capacity`: the bytes the document is expected to take, so that a large one is not
     /// grown (and copied) on the way; more is still allowed.
     init(capacity: Int = 16_384) {
-        self.capacity = max(64, capacity)
-        base = .allocate(capacity: self.capacity)
+        buffer = ByteBuffer(capacity: max(64, capacity))
+        (base, self.capacity) = (buffer.base, buffer.capacity)
     }
 
-    deinit { base.deallocate() }
-
-    /// The document's bytes.
+    /// A copy of the document's bytes.
     var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// The document as a response body, without a copy.
+    consuming func body() -> ResponseBody { ResponseBody(buffer, count: count) }
 
     mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
         open(UInt8(ascii: "{"))
@@ -80,7 +82,7 @@ struct JSONWriter: ~Copyable {
         put(UInt8(ascii: "\""))
         appendString(first, quoted: false)
         appendString(second, quoted: false)
-        appendString(third, quoted: false)
+        if !third.isEmpty { appendString(third, quoted: false) }
         put(UInt8(ascii: "\""))
     }
 
@@ -186,11 +188,20 @@ struct JSONWriter: ~Copyable {
 
     /// `text` escaped: a whole string literal, or (`quoted: false`) one part of one.
     private mutating func appendString(_ text: String, quoted: Bool = true) {
-        var text = text
-        text.withUTF8 { utf8 in
-            reserve(JSONBytes.maximumStringLength(utf8.count))
-            count += quoted ? JSONBytes.writeString(utf8, to: base + count) : JSONBytes.writeEscaped(utf8, to: base + count)
+        // A String's own bytes, without the copy (and retain) a mutable `withUTF8` needs.
+        let written = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            append(utf8, quoted: quoted)
         }
+        if written == nil {
+            var text = text
+            text.withUTF8 { append($0, quoted: quoted) }
+        }
+    }
+
+    @inline(__always)
+    private mutating func append(_ utf8: UnsafeBufferPointer<UInt8>, quoted: Bool) {
+        reserve(JSONBytes.maximumStringLength(utf8.count))
+        count += quoted ? JSONBytes.writeString(utf8, to: base + count) : JSONBytes.writeEscaped(utf8, to: base + count)
     }
 
     @inline(__always)
@@ -209,11 +220,8 @@ struct JSONWriter: ~Copyable {
 
     @inline(never)
     private mutating func grow(toFit more: Int) {
-        let grown = max(capacity * 2, count + more)
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        moved.moveInitialize(from: base, count: count)
-        base.deallocate()
-        (base, capacity) = (moved, grown)
+        buffer.grow(to: max(capacity * 2, count + more), keeping: count)
+        (base, capacity) = (buffer.base, buffer.capacity)
     }
 }
 
@@ -233,7 +241,7 @@ extension HTTPResponse {
         var writer = JSONWriter(capacity: max(16_384, value.estimatedByteCount))
         value.write(to: &writer)
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
-                            body: writer.bytes)
+                            body: writer.body())
     }
 }
 

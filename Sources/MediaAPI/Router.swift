@@ -70,7 +70,7 @@ public struct Router {
     /// `/` stays inside its segment.
     public func match(method: String, path: String) throws -> Match {
         var segments: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
+        for raw in path.split(ascii: "/") {
             guard let decoded = PercentDecoding.decode(raw) else {
                 throw APIError.badRequest("The path is not valid percent-encoded UTF-8.")
             }

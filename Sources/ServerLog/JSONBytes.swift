@@ -107,7 +107,7 @@ public enum JSONBytes {
     public static func maximumIntegerLength(minimumDigits: Int = 1) -> Int { 1 + max(20, minimumDigits) }
 
     /// Writes `value` in decimal at `out`, zero-padded to at least `minimumDigits` digits
-    /// (after the sign); returns the byte count.
+    /// (after the sign); returns the byte count. Two digits per division, from the end.
     @inlinable
     public static func writeInteger(_ value: Int64, minimumDigits: Int = 1, to out: UnsafeMutablePointer<UInt8>) -> Int {
         var written = 0
@@ -116,18 +116,43 @@ public enum JSONBytes {
             written = 1
         }
         var remaining = value.magnitude  // Int64.min has a magnitude too
-        var digits = 0
-        var probe = remaining
-        repeat {
-            digits += 1
-            probe /= 10
-        } while probe > 0
-        digits = max(digits, minimumDigits)
-        for position in stride(from: written + digits - 1, through: written, by: -1) {
-            out[position] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
-            remaining /= 10
+        let digits = max(decimalDigits(remaining), minimumDigits)
+        var position = written + digits
+        while remaining >= 100 {
+            let pair = remaining % 100
+            remaining /= 100
+            position -= 2
+            out[position] = UInt8(truncatingIfNeeded: 48 + pair / 10)
+            out[position + 1] = UInt8(truncatingIfNeeded: 48 + pair % 10)
+        }
+        if remaining >= 10 {
+            position -= 2
+            out[position] = UInt8(truncatingIfNeeded: 48 + remaining / 10)
+            out[position + 1] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
+        } else {
+            position -= 1
+            out[position] = UInt8(truncatingIfNeeded: 48 + remaining)
+        }
+        while position > written {
+            position -= 1
+            out[position] = UInt8(ascii: "0")
         }
         return written + digits
+    }
+
+    /// How many decimal digits `value` has (1 for zero).
+    @inlinable
+    static func decimalDigits(_ value: UInt64) -> Int {
+        var value = value, digits = 1
+        while value >= 10_000 {
+            value /= 10_000
+            digits += 4
+        }
+        if value >= 100 {
+            value /= 100
+            digits += 2
+        }
+        return value >= 10 ? digits + 1 : digits
     }
 
     /// Appends `value` in decimal, zero-padded to at least `minimumDigits` digits (after

@@ -80,9 +80,9 @@ final class DatabaseTests: XCTestCase {
         XCTAssertThrowsError(try database.execute("INSERT INTO `\(table)` (`id`, `j`) VALUES (?, ?)", [5, JSONText("{nope")]))
     }
 
-    /// A statement keeps its result buffers between executions: a later result with longer
-    /// values than the first gets bigger ones, whole, and typed reads come straight from them.
-    func testRowsAreReadInPlaceAndBuffersGrowWithLongerValues() throws {
+    /// Rows are read where the stored result holds them: a later execution with longer values
+    /// than the first reads them whole, and typed reads come straight from the row.
+    func testRowsAreReadInPlaceWhateverTheirLength() throws {
         let database = try makeDatabase()
         let table = try scratchTable(database, """
             `id` INTEGER NOT NULL PRIMARY KEY, `t` LONGTEXT NULL, `n` BIGINT UNSIGNED NULL, `d` DATETIME(3) NULL
@@ -114,6 +114,72 @@ final class DatabaseTests: XCTestCase {
             XCTAssertNil(try row.optionalString(1))
             XCTAssertThrowsError(try row.string(1), "NULL where a value is required")
             XCTAssertNil(try row.optionalDate(3))
+        }
+    }
+
+    /// Each binary-protocol encoding read in place (see `ResultLayout`): every integer width
+    /// at its extremes, FLOAT, dates of each encoded length, TIME as text, DECIMAL as text,
+    /// text whose length prefix takes one, three or four bytes, and a row of NULLs whose
+    /// bitmap spans three bytes.
+    func testEveryBinaryEncodingIsReadInPlace() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, """
+            `id` INTEGER NOT NULL PRIMARY KEY, `t` TINYINT NULL, `tu` TINYINT UNSIGNED NULL,
+            `s` SMALLINT NULL, `su` SMALLINT UNSIGNED NULL, `m` MEDIUMINT NULL, `mu` MEDIUMINT UNSIGNED NULL,
+            `i` INT NULL, `iu` INT UNSIGNED NULL, `b` BIGINT NULL, `bu` BIGINT UNSIGNED NULL, `y` YEAR NULL,
+            `f` FLOAT NULL, `dt` DATETIME NULL, `d` DATE NULL, `midnight` DATETIME(3) NULL, `tm` TIME(6) NULL,
+            `dec` DECIMAL(10,2) NULL, `short` VARCHAR(300) NULL, `prefix3` VARCHAR(300) NULL, `mid` MEDIUMTEXT NULL
+            """)
+        let short = String(repeating: "a", count: 250), prefix3 = String(repeating: "b", count: 251)
+        let mid = String(repeating: "c", count: 70_000)
+        try database.execute("""
+            INSERT INTO `\(table)` VALUES (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295,
+              -9223372036854775808, 18446744073709551615, 2155, 1.5, '2025-11-24 16:00:07', '1999-12-31',
+              '2025-11-24 00:00:00.000', '-838:59:58.5', 12345678.90, ?, ?, ?)
+            """, [short, prefix3, mid])
+        try database.execute("INSERT INTO `\(table)` (`id`) VALUES (2)")
+        let utc = { (text: String) in ISO8601DateFormatter().date(from: text)! }
+        var rows = 0
+        try database.forEachRow("SELECT * FROM `\(table)` ORDER BY `id`") { row, _ in
+            rows += 1
+            guard try row.int(0) == 1 else {
+                for column in 1..<row.count { XCTAssertTrue(row.isNull(column), row.columnNames[column]) }
+                XCTAssertNil(try row.optionalInt64(3))
+                XCTAssertNil(try row.optionalString(20))
+                XCTAssertNil(try row.optionalDate(13))
+                return
+            }
+            let integers = try (1...11).map { try row.int64($0) }
+            XCTAssertEqual(integers, [-128, 255, -32768, 65535, -8_388_608, 16_777_215, -2_147_483_648, 4_294_967_295,
+                                      .min, .max /* BIGINT UNSIGNED clamps */, 2155])
+            XCTAssertEqual(row.value(12), .double(1.5))
+            XCTAssertEqual(try row.date(13), utc("2025-11-24T16:00:07Z"))
+            XCTAssertEqual(try row.date(14), utc("1999-12-31T00:00:00Z"))
+            XCTAssertEqual(try row.date(15), utc("2025-11-24T00:00:00Z"))
+            XCTAssertEqual(try row.string(16), "-838:59:58.500000")
+            XCTAssertEqual(try row.string(17), "12345678.90")
+            XCTAssertEqual(try row.string(18), short)
+            XCTAssertEqual(try row.string(19), prefix3)
+            XCTAssertEqual(try row.string(20), mid)
+            XCTAssertThrowsError(try row.date(1))
+            XCTAssertThrowsError(try row.bytes(2))
+        }
+        XCTAssertEqual(rows, 2)
+    }
+
+    /// An enum column's bytes are matched against packed names; a name longer than the
+    /// packing holds is still found, and a prefix, an extension or another case is not.
+    func testEnumNamesMatchExactlyThePackedAndTheLongOnes() {
+        enum Shade: String, CaseIterable, DatabaseEnum {
+            case red, sixteenBytesLong, aVeryLongColourNameIndeed
+            static let databaseNames = DatabaseEnumNames<Self>()
+        }
+        func match(_ text: String) -> Shade? {
+            Array(text.utf8).withUnsafeBytes { Shade.databaseNames.value(named: $0) }
+        }
+        for shade in Shade.allCases { XCTAssertEqual(match(shade.rawValue), shade) }
+        for other in ["", "re", "redd", "Red", "sixteenBytesLonG", "sixteenBytesLong ", "aVeryLongColourNameIndeeD"] {
+            XCTAssertNil(match(other), other)
         }
     }
 

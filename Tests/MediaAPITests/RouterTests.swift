@@ -36,13 +36,13 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(answer("GET", "/api/media/abc").status, 201)
         XCTAssertEqual(answer("GET", "/api/owners/scene/media").status, 205)
         XCTAssertEqual(answer("GET", "/api/owners/scene/s1/media").status, 206)
-        XCTAssertEqual(answer("GET", "/api/media/jobs/j1").body, Array("j1".utf8))
+        XCTAssertEqual(answer("GET", "/api/media/jobs/j1").body.bytes, Array("j1".utf8))
     }
 
     func testAnEncodedSlashStaysInsideItsSegment() {
         let response = answer("GET", "/api/media/jobs/a%2Fb")
         XCTAssertEqual(response.status, 204)
-        XCTAssertEqual(response.body, Array("a/b".utf8))
+        XCTAssertEqual(response.body.bytes, Array("a/b".utf8))
         XCTAssertEqual(answer("GET", "/api/media/jobs/%ff").status, 400)
     }
 
@@ -60,11 +60,32 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(answer("GET", "/api/private", headers: ["X-User-Id": "../etc"]).status, 401)
         let signedIn = answer("GET", "/api/private", headers: ["X-User-Id": "u-alice"])
         XCTAssertEqual(signedIn.status, 207)
-        XCTAssertEqual(signedIn.body, Array("u-alice".utf8))
+        XCTAssertEqual(signedIn.body.bytes, Array("u-alice".utf8))
     }
 
     /// The service's own percent-decoding answers what Foundation's does (the fuzz target
     /// checks the same on generated input), and reads `+` as a space only in a query.
+    /// Splitting at an ASCII byte means what `split(separator:)` does, at every option.
+    func testASCIISplitAgreesWithSplittingByCharacter() {
+        let texts = ["", "&", "&&", "a", "a&b", "&a&&b&", "k=v=w&x=&=y&z", "ids=a,b,,c,", "é&ü=日本&🎬", "/api//media/"]
+        for text in texts {
+            for separator: Character in ["&", "=", ",", "/"] {
+                for maxSplits in [0, 1, 2, Int.max] {
+                    for omitting in [true, false] {
+                        let expected = text.split(separator: separator, maxSplits: maxSplits, omittingEmptySubsequences: omitting)
+                        let split = text.split(ascii: separator.unicodeScalars.first!, maxSplits: maxSplits,
+                                               omittingEmptySubsequences: omitting)
+                        XCTAssertEqual(split, expected, "\(text) at \(separator), \(maxSplits), \(omitting)")
+                        XCTAssertEqual(text.dropFirst().split(ascii: separator.unicodeScalars.first!, maxSplits: maxSplits,
+                                                              omittingEmptySubsequences: omitting),
+                                       text.dropFirst().split(separator: separator, maxSplits: maxSplits,
+                                                              omittingEmptySubsequences: omitting))
+                    }
+                }
+            }
+        }
+    }
+
     func testPercentDecodingAgreesWithFoundation() {
         let cases = ["", "plain", "a%20b", "%E2%82%AC", "%e2%82%ac", "%", "%4", "%zz", "%4G", "%FF", "%C3", "%C3%A9",
                      "%00", "100%", "a+b", "%2F..%2f", "é", "🎬%F0%9F%8E%AC", "%%41", "%41%"]
@@ -114,9 +135,15 @@ final class JSONWriterTests: XCTestCase {
             }
         }
         var texts: [String] = []
+        // Every length up to 20, so each count of bytes after the last whole word comes up.
         for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "🎬", " ", "~", "\u{7f}"] {
-            for offset in 0..<20 { texts.append(String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)) }
+            for length in 1...20 {
+                for offset in 0..<length {
+                    texts.append(String(repeating: "a", count: offset) + special + String(repeating: "b", count: length - 1 - offset))
+                }
+            }
         }
+        texts += (0...20).map { String(repeating: "c", count: $0) }
         let dates = [-62_135_596_800.0, -1.0, 0.001, 253_402_300_799.999, 253_402_300_800.0].map(Date.init(timeIntervalSince1970:))
         var writer = JSONWriter()
         Document(texts: texts, dates: dates).write(to: &writer)
@@ -127,6 +154,29 @@ final class JSONWriterTests: XCTestCase {
                                                      "10000-01-01T00:00:00.000Z"])
         XCTAssertEqual((object["same"] as? [[String: Int]]) ?? [], [["k": 1], ["k": 1], ["k": 1]])
         XCTAssertTrue(String(decoding: writer.bytes, as: UTF8.self).contains(#"[{"k":1},{"k":1},{"k":1}]"#))
+    }
+
+    /// Integers at every digit count and its boundaries, signed, and zero-padded, as
+    /// Swift's own description spells them.
+    func testIntegersAtEveryDigitCountMatchTheirDescription() {
+        var values: [Int64] = [0, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1  // 10^0 ... 10^18
+        while true {
+            values += [power - 1, power, power + 1, -power, -(power - 1)]
+            guard power <= Int64.max / 10 else { break }
+            power *= 10
+        }
+        var buffer = [UInt8](repeating: 0, count: JSONBytes.maximumIntegerLength(minimumDigits: 25))
+        for value in values {
+            for minimumDigits in [1, 4, 7, 25] {
+                let count = buffer.withUnsafeMutableBufferPointer {
+                    JSONBytes.writeInteger(value, minimumDigits: minimumDigits, to: $0.baseAddress!)
+                }
+                let digits = String(value.magnitude)
+                let expected = (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, minimumDigits - digits.count)) + digits
+                XCTAssertEqual(String(decoding: buffer[..<count], as: UTF8.self), expected, "\(value), \(minimumDigits)")
+            }
+        }
     }
 
     func testWritesValidJSONThatFoundationReadsBack() throws {

@@ -77,8 +77,8 @@ final class UseCaseTests: XCTestCase {
         XCTAssertNil(attachment)
         XCTAssertEqual(uploaded.asset.status, .ready)
         XCTAssertEqual(uploaded.asset.tags, ["a", "b"])
-        XCTAssertEqual(uploaded.variants.map(\.variant.kind), [.original, .thumbnail, .preview])
-        XCTAssertTrue(uploaded.variants.allSatisfy { $0.url.description.hasPrefix("/uploads/\(stranger)/\(uploaded.asset.id)/") })
+        XCTAssertEqual(uploaded.variants.map(\.kind), [.original, .thumbnail, .preview])
+        XCTAssertTrue(uploaded.urls.allSatisfy { $0.description.hasPrefix("/uploads/\(stranger)/\(uploaded.asset.id)/") })
         XCTAssertEqual(try library.asset(id: uploaded.asset.id, userId: stranger).asset.id, uploaded.asset.id)
         XCTAssertThrowsError(try library.asset(id: uploaded.asset.id, userId: "u-alice")) {
             XCTAssertEqual($0 as? MediaError, .notFound(.asset))

@@ -5,13 +5,11 @@ import Foundation
 /// one gets it from the same delivery adapter.
 public struct PresentedAsset: Sendable {
     public let asset: MediaAsset
-    /// In kind order: original, thumbnail, preview, poster.
-    public let variants: [PresentedVariant]
-}
-
-public struct PresentedVariant: Sendable {
-    public let variant: MediaVariant
-    public let url: DeliveryURL
+    /// The variants in kind order (original, thumbnail, preview, poster), and each one's URL
+    /// at the same index: the array the repository made, kept whole, where pairing each
+    /// variant with its URL copied every variant (and retained each of its Strings).
+    public let variants: [MediaVariant]
+    public let urls: [DeliveryURL]
 }
 
 /// Loads assets' variants in one query and gives each its URL.
@@ -45,8 +43,7 @@ public struct AssetPresenter {
             variants[$0 - 1].kind.displayRank <= variants[$0].kind.displayRank
         }
         let ordered = inOrder ? variants : variants.sorted { $0.kind.displayRank < $1.kind.displayRank }
-        return PresentedAsset(asset: asset, variants: ordered.map {
-            PresentedVariant(variant: $0, url: delivery.url(for: $0.storageKey, kind: $0.kind))
-        })
+        return PresentedAsset(asset: asset, variants: ordered,
+                              urls: ordered.map { delivery.url(for: $0.storageKey, kind: $0.kind) })
     }
 }

@@ -108,17 +108,11 @@ struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
     mutating func next(_ column: Column) throws -> Int? { try row.optionalInt(index(column)) }
     mutating func next(_ column: Column) throws -> Date { try row.date(index(column)) }
     mutating func next(_ column: Column) throws -> Date? { try row.optionalDate(index(column)) }
-    /// A Prisma enum column, its bytes matched in place against the enum's names: no String
-    /// per row, and no `init(rawValue:)` (a search through Strings) either.
-    mutating func next<E: DatabaseEnum & CaseIterable>(_ column: Column) throws -> E {
+    /// A Prisma enum column, its bytes matched in place against the enum's names (see
+    /// `DatabaseEnumNames`).
+    mutating func next<E: DatabaseEnum>(_ column: Column) throws -> E {
         let index = try index(column)
-        let value = try row.withBytes(index) { bytes -> E? in
-            guard let bytes else { return nil }
-            return E.allCases.first { value in
-                var name = value.rawValue
-                return name.withUTF8 { $0.count == bytes.count && $0.elementsEqual(bytes) }
-            }
-        }
+        let value = try row.bytes(index).flatMap(E.databaseNames.value(named:))
         guard let value else { throw row.mismatch(index, "\(E.self)") }
         return value
     }
@@ -127,10 +121,8 @@ struct RecordReader<Column: RawRepresentable> where Column.RawValue == String {
     /// A JSON column parsed in place with JSONSerialization (no String, no JSONDecoder per
     /// row); nil for SQL NULL or text that does not parse.
     mutating func nextJSONObject(_ column: Column) throws -> Any? {
-        try row.withBytes(index(column)) { bytes in
-            guard let bytes, let base = bytes.baseAddress else { return nil }
-            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
-            return try? JSONSerialization.jsonObject(with: data)
-        }
+        guard let bytes = try row.bytes(index(column)), let base = bytes.baseAddress else { return nil }
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)
+        return try? JSONSerialization.jsonObject(with: data)
     }
 }

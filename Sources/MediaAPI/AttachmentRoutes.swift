@@ -136,7 +136,7 @@ package struct AttachmentRoutes {
 
 /// `{"owners": {ownerId: [attachment, …]}}`, owners in id order.
 /// Written from the presented attachments as they are: a batch's thousand were otherwise
-/// copied into representations, and again into a sorted list, before a byte was written.
+/// copied into representations before a byte was written.
 struct OwnersMedia: JSONWritable {
     let owners: [String: [PresentedAttachment]]
 
@@ -150,8 +150,7 @@ struct OwnersMedia: JSONWritable {
         json.object { json in
             json.key("owners")
             json.object { json in
-                for ownerId in owners.keys.sorted() {
-                    guard let items = owners[ownerId] else { continue }
+                for (ownerId, items) in owners.sorted(by: { $0.key < $1.key }) {
                     json.key(escaping: ownerId)
                     json.array(items.indices) { json, index in json.value(AttachmentRepresentation(items[index])) }
                 }

@@ -27,9 +27,6 @@ struct JSONWriter: ~Copyable {
         (base, self.capacity) = (buffer.base, buffer.capacity)
     }
 
-    /// A copy of the document's bytes.
-    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
-
     /// The document as a response body, without a copy.
     consuming func body() -> ResponseBody { ResponseBody(buffer, count: count) }
 

@@ -26,6 +26,8 @@ let package = Package(
                                                          "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include"])],
                 linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // XXH3: the fingerprint of every row a library page or owner read saw (ReadDigest).
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         // zlib: the header scan counts what a compressed PNG text chunk inflates to.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ServerLog"),
@@ -34,7 +36,7 @@ let package = Package(
         // Object storage (R2, S3, moto in the tests): SigV4 and a synchronous URLSession client.
         .target(name: "S3", dependencies: ["Hashing"]),
 
-        .target(name: "MariaDB", dependencies: ["CMariaDB"]),
+        .target(name: "MariaDB", dependencies: ["CMariaDB", "CXXHash"]),
         .target(name: "Imaging", dependencies: ["CVips", "CZlib", "ServerLog"]),
         // Video analysis and posters with ffprobe/ffmpeg as child processes.
         .target(name: "Video", dependencies: ["CChildProcess"]),

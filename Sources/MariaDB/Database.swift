@@ -17,6 +17,8 @@ public final class Database {
     /// Time the statements run so far waited on the server (see `Statement`), in
     /// nanoseconds: what a request log subtracts to show the service's own time.
     public private(set) var serverWaitNanoseconds: UInt64 = 0
+    /// Where the reads run now are recorded (see `recordingReads`).
+    private var recording: ReadDigest?
 
     /// `statementCacheSize`: prepared statements kept open on this connection.
     public init(configuration: ConnectionConfiguration, statementCacheSize: Int = 256) {
@@ -114,12 +116,34 @@ public final class Database {
     /// repeats rows; a body that throws stops the reading and the error propagates.
     public func forEachRow(_ sql: String, _ arguments: [any DatabaseValueConvertible] = [],
                            _ body: (_ row: RowCursor, _ expectedRows: Int) throws -> Void) throws {
+        try forEachRow(sql, arguments, unlessKnown: nil, body)
+    }
+
+    /// As `forEachRow`, inside `recordingReads`: the whole result is added to the digest
+    /// first, and when `isKnown` answers true for the digest's key, `body` sees no row and
+    /// this returns false (what was to be made of the rows is at hand already).
+    /// Outside `recordingReads`, every row is read.
+    @discardableResult
+    public func forEachRow(_ sql: String, _ arguments: [any DatabaseValueConvertible] = [],
+                           unlessKnown isKnown: ((ContentKey) -> Bool)?,
+                           _ body: (_ row: RowCursor, _ expectedRows: Int) throws -> Void) throws -> Bool {
         try withConnection(readOnly: true) { mysql in
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
             defer { serverWaitNanoseconds &+= statement.lastWaitNanoseconds }
-            try statement.execute(arguments.map(\.databaseValue)) { row in try body(row, statement.storedRowCount) }
+            return try statement.execute(arguments.map(\.databaseValue), recording: recording, unlessKnown: isKnown) { row in
+                try body(row, statement.storedRowCount)
+            }
         }
+    }
+
+    /// Runs `body`, adding every query it runs (`forEachRow`, `query` and the readers built
+    /// on them), with its values and result rows, to `digest`.
+    public func recordingReads<T>(into digest: ReadDigest, _ body: () throws -> T) rethrows -> T {
+        let outer = recording
+        recording = digest
+        defer { recording = outer }
+        return try body()
     }
 
     /// Runs a query and returns every row, copied out (columns by name).
@@ -130,7 +154,7 @@ public final class Database {
             let statement = try prepared(sql, mysql)
             statementsExecuted += 1
             defer { serverWaitNanoseconds &+= statement.lastWaitNanoseconds }
-            try statement.execute(arguments.map(\.databaseValue)) { row in
+            try statement.execute(arguments.map(\.databaseValue), recording: recording) { row in
                 rows.append(Row(row))
             }
         }

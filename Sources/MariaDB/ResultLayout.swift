@@ -85,10 +85,29 @@ struct ColumnPlace {
     static let lengthPrefixed = -1
 }
 
-/// The callback's data: a result's columns.
+/// The callback's data: a result's columns, and where the current row's values begin and
+/// end (what a `ReadDigest` hashes).
 struct ColumnPlaces {
     let count: Int
     let columns: UnsafeMutablePointer<ColumnPlace>
+    /// The first non-NULL value's first byte (its length prefix), right after the row's
+    /// NULL bitmap; nil until one is found (reset before each row that is digested).
+    var firstValue: UnsafeRawPointer?
+    /// Just past the last non-NULL value.
+    var end: UnsafeRawPointer?
+
+    init(count: Int, columns: UnsafeMutablePointer<ColumnPlace>) {
+        self.count = count
+        self.columns = columns
+    }
+
+    /// The row as libmariadb stored it, from its NULL bitmap (`(columns + 9) / 8` bytes, the
+    /// binary protocol's) to its last value: nil when every column is NULL.
+    var storedRow: UnsafeRawBufferPointer? {
+        guard let firstValue, let end else { return nil }
+        let start = firstValue - (count + 9) / 8
+        return UnsafeRawBufferPointer(start: start, count: end - start)
+    }
 }
 
 /// libmariadb's result callback (`STMT_ATTR_CB_RESULT`), called for each column of each row
@@ -101,6 +120,7 @@ let locateColumn: ps_result_callback = { data, column, row in
         place.pointee.start = nil
         return
     }
+    if places.pointee.firstValue == nil { places.pointee.firstValue = UnsafeRawPointer(position) }
     var length = place.pointee.width
     if length == ColumnPlace.lengthPrefixed {
         let first = position[0]
@@ -126,6 +146,7 @@ let locateColumn: ps_result_callback = { data, column, row in
     place.pointee.start = UnsafeRawPointer(position)
     place.pointee.length = length
     row.pointee = position + length
+    places.pointee.end = UnsafeRawPointer(position + length)
 }
 
 extension UnsafeRawBufferPointer {

@@ -47,14 +47,25 @@ final class Statement {
 
     /// Runs a statement without rows to read; returns the affected rows.
     func execute(_ values: [DatabaseValue]) throws -> Int {
-        try execute(values, readingRows: false) { _ in }
+        var affected = 0
+        _ = try run(values, digest: nil, unlessKnown: nil, affected: &affected, readingRows: false) { _ in }
+        return affected
     }
 
     /// Runs the statement and hands each row of its result to `body`, read in place from
-    /// the stored result. Returns the affected rows of a statement without a result.
+    /// the stored result. With a `digest`, the statement, its values and every row are added
+    /// to it; with `isKnown` too, all of them are added first and `isKnown` asked about the
+    /// digest's key: when it answers true no row is handed over, and this returns false.
     @discardableResult
-    func execute(_ values: [DatabaseValue], readingRows: Bool = true,
-                 eachRow body: (RowCursor) throws -> Void) throws -> Int {
+    func execute(_ values: [DatabaseValue], recording digest: ReadDigest? = nil,
+                 unlessKnown isKnown: ((ContentKey) -> Bool)? = nil,
+                 eachRow body: (RowCursor) throws -> Void) throws -> Bool {
+        var affected = 0
+        return try run(values, digest: digest, unlessKnown: isKnown, affected: &affected, readingRows: true, eachRow: body)
+    }
+
+    private func run(_ values: [DatabaseValue], digest: ReadDigest?, unlessKnown isKnown: ((ContentKey) -> Bool)?,
+                     affected: inout Int, readingRows: Bool, eachRow body: (RowCursor) throws -> Void) throws -> Bool {
         guard let statement else {
             throw DatabaseError(code: UInt32(CR_NO_PREPARE_STMT), sqlState: "HY000",
                                 message: "the statement was closed", sql: sql)
@@ -67,16 +78,17 @@ final class Statement {
         let started = DispatchTime.now().uptimeNanoseconds
         var waited: UInt64?
         defer { lastWaitNanoseconds = waited ?? DispatchTime.now().uptimeNanoseconds - started }
-        if parameterCount > 0 {
-            let parameters = try ParameterBuffers(values, sql: sql)
-            defer { parameters.release() }
+        let parameters = parameterCount > 0 ? try ParameterBuffers(values, sql: sql) : nil
+        defer { parameters?.release() }
+        if let parameters {
             guard mysql_stmt_bind_param(statement, parameters.binds) == 0,
                   mysql_stmt_execute(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         } else {
             guard mysql_stmt_execute(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         }
         guard let metadata = mysql_stmt_result_metadata(statement) else {
-            return Int(clamping: mysql_stmt_affected_rows(statement))
+            affected = Int(clamping: mysql_stmt_affected_rows(statement))
+            return true
         }
         defer {
             mysql_free_result(metadata)
@@ -84,19 +96,33 @@ final class Statement {
         }
         guard mysql_stmt_store_result(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         waited = DispatchTime.now().uptimeNanoseconds - started
-        guard readingRows else { return 0 }
+        guard readingRows else { return true }
+        // Added only once the result is whole, so a retried read is not added twice.
+        digest?.add(statement: sql, binds: UnsafeBufferPointer(start: parameters?.binds, count: parameterCount))
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: Int(mysql_num_fields(metadata)))
         let columns = resultColumns(fields)
         let layout = resultLayout(fields)
-        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, layout.places)
+        let places = layout.places
+        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, places)
         let cursor = RowCursor(layout: layout, columns: columns, plans: cachedPlans)
-        while true {
+        /// Fetches the next row (false past the last), adding it to `digesting`.
+        func fetch(digesting: ReadDigest?) throws -> Bool {
+            if digesting != nil { places.pointee.firstValue = nil }
             let status = mysql_stmt_fetch(statement)
-            if status == MYSQL_NO_DATA { break }
+            if status == MYSQL_NO_DATA { return false }
             guard status == 0 else { throw DatabaseError(statement: statement, sql: sql) }
-            try body(cursor)
+            digesting?.add(row: places.pointee)
+            return true
         }
-        return 0
+        if let digest, let isKnown {
+            while try fetch(digesting: digest) {}
+            if isKnown(digest.key) { return false }
+            mysql_stmt_data_seek(statement, 0)
+            while try fetch(digesting: nil) { try body(cursor) }
+        } else {
+            while try fetch(digesting: digest) { try body(cursor) }
+        }
+        return true
     }
 
     /// The row count of the stored result being read (for reserving capacity).

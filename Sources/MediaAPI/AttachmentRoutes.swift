@@ -6,6 +6,8 @@ import Media
 /// parses the request, calls one `AttachmentService` use case, and renders its result.
 package struct AttachmentRoutes {
     let attachments: AttachmentService
+    /// Owner media rendered before (see `RenderedResponses`).
+    let rendered: RenderedResponses
 
     func register(in router: inout Router) {
         router.add("POST", "/api/media/:id/attach", signedIn: attach)
@@ -83,9 +85,10 @@ package struct AttachmentRoutes {
     func ownerMedia(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
         let role = try request.queryValue("role").map(Self.role)
-        let found = try attachments.media(ownerType: ownerType, ownerId: request.parameter("ownerId"), userId: userId,
-                                          role: role)
-        return .json(Page(items: found.map(AttachmentRepresentation.init)))
+        let ownerId = request.parameter("ownerId")
+        return try rendered.respond({ rendered in
+            try attachments.media(ownerType: ownerType, ownerId: ownerId, userId: userId, role: role, rendered: rendered)
+        }, render: { found in .json(Page(items: found.map(AttachmentRepresentation.init))) })
     }
 
     func ownersMedia(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
@@ -96,8 +99,9 @@ package struct AttachmentRoutes {
             throw APIError.badRequest("`ids` lists 1 to \(AttachmentService.maxBatchOwners) owner ids, comma-separated.",
                                       code: "invalid_ids")
         }
-        let grouped = try attachments.media(ownerType: ownerType, ownerIds: ids, userId: userId, role: role)
-        return .json(OwnersMedia(owners: grouped))
+        return try rendered.respond({ rendered in
+            try attachments.media(ownerType: ownerType, ownerIds: ids, userId: userId, role: role, rendered: rendered)
+        }, render: { grouped in .json(OwnersMedia(owners: grouped)) })
     }
 
     static func ownerType(_ text: String) throws -> MediaOwnerType {

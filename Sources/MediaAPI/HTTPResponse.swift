@@ -100,6 +100,14 @@ public struct ResponseBody {
 
     /// A copy of the bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The memory the body holds (a written buffer's whole capacity).
+    var footprint: Int {
+        switch storage {
+        case .array(let bytes): bytes.capacity
+        case .written(let buffer, _): buffer.capacity
+        }
+    }
 }
 
 /// Memory a document is written into, freed with the last reference (the writer's, then

@@ -237,8 +237,12 @@ extension HTTPResponse {
     static func json(_ value: some JSONWritable, status: Int = 200) -> HTTPResponse {
         var writer = JSONWriter(capacity: max(16_384, value.estimatedByteCount))
         value.write(to: &writer)
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
-                            body: writer.body())
+        return .json(writer.body(), status: status)
+    }
+
+    /// A JSON body written before.
+    static func json(_ body: ResponseBody, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
     }
 }
 

@@ -6,6 +6,8 @@ import Media
 /// request, calls one `AssetLibrary` use case, and renders its result.
 package struct MediaRoutes {
     let library: AssetLibrary
+    /// Library pages rendered before (see `RenderedResponses`).
+    let rendered: RenderedResponses
 
     /// Multipart framing and text fields on top of the file itself.
     static let formOverheadBytes: Int64 = 1024 * 1024
@@ -51,6 +53,10 @@ package struct MediaRoutes {
     }
 
     func list(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {
+        try list(request, userId: userId, rendered: rendered)
+    }
+
+    private func list(_ request: HTTPRequest, userId: String, rendered: RenderedResponses?) throws -> HTTPResponse {
         var query = LibraryQuery(userId: userId,
                                  limit: try request.pageLimit(fallback: 50, maximum: AssetLibrary.maxPageSize),
                                  after: try request.pageCursor())
@@ -66,14 +72,22 @@ package struct MediaRoutes {
         }
         // The page changes with every upload and edit: clients revalidate, never reuse unasked.
         let caching = ("Cache-Control", "private, no-cache")
-        switch try library.page(query, currentValidator: request.header("If-None-Match")) {
-        case .notModified(let validator):
-            return HTTPResponse(status: 304, headers: [("ETag", validator), caching])
-        case .page(let items, let next, let validator):
-            var response = HTTPResponse.json(Page(items: items, nextCursor: next?.token))
-            response.headers += [("ETag", validator), caching]
-            return response
+        var response: HTTPResponse
+        let validator: String
+        switch try library.page(query, currentValidator: request.header("If-None-Match"), rendered: rendered) {
+        case .notModified(let current):
+            return HTTPResponse(status: 304, headers: [("ETag", current), caching])
+        case .rendered(let content, let current):
+            // Kept bodies leave only when another is kept, never between the read and here;
+            // were one gone, a read without them is still the right answer.
+            guard let body = rendered?.body(for: content) else { return try list(request, userId: userId, rendered: nil) }
+            (response, validator) = (.json(body), current)
+        case .page(let items, let next, let current, let content):
+            (response, validator) = (.json(Page(items: items, nextCursor: next?.token)), current)
+            rendered?.keep(response.body, for: content)
         }
+        response.headers += [("ETag", validator), caching]
+        return response
     }
 
     func usage(_ request: HTTPRequest, userId: String) throws -> HTTPResponse {

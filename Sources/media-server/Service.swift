@@ -32,7 +32,8 @@ enum Service {
             library: services.library, attachments: services.attachments, generation: queue, scoreboard: scoreboard,
             checks: ["database": { databaseState(database) }],
             generationMetrics: { try? JobRepository(database: database).metrics() },
-            debugEndpoints: configuration.debugEndpoints)
+            debugEndpoints: configuration.debugEndpoints,
+            rendered: RenderedResponses(capacityBytes: configuration.renderedResponseBytes))
         runner.start()
         let identity = Identity(mode: configuration.auth, jwtSecret: configuration.jwtSecret)
         let application = Application(router: router, identity: identity) {

@@ -24,6 +24,8 @@ struct ServiceConfiguration: Sendable {
     var jwtSecret: [UInt8]
     var database: ConnectionConfiguration
     var statementCacheSize: Int
+    /// Bytes of rendered library pages and owner media a worker keeps (0: none).
+    var renderedResponseBytes: Int
     var storageRoot: String
     var baseURL: String
     var origin: Origin
@@ -57,6 +59,7 @@ struct ServiceConfiguration: Sendable {
     static let variables: [(name: String, defaultValue: String, meaning: String)] = [
         ("DATABASE_URL", "(required)", "mysql://user:password@host:port/database[?socket=/path], as Prisma reads it"),
         ("MEDIA_STATEMENT_CACHE", "256", "prepared statements kept open per database connection (least recently used closed first)"),
+        ("MEDIA_RENDERED_RESPONSES", "8m", "rendered library pages and owner media a worker keeps, sent again for exactly the same rows (0: none)"),
         ("MEDIA_SOCKET", "/run/media-server/media.sock", "unix socket path, or tcp:127.0.0.1:PORT"),
         ("MEDIA_SOCKET_MODE", "0660", "permissions of the unix socket (octal)"),
         ("MEDIA_SOCKET_BACKLOG", "511", "listen backlog"),
@@ -225,6 +228,7 @@ struct ServiceConfiguration: Sendable {
             $0.hasPrefix("/") ? $0 : nil
         }
         statementCacheSize = reader.integer("MEDIA_STATEMENT_CACHE", default: 256, range: 1...16_382) ?? 256
+        renderedResponseBytes = Int(clamping: reader.byteCount("MEDIA_RENDERED_RESPONSES", default: 8 << 20, orOff: true))
         generationProvider = reader.value("MEDIA_GENERATION_PROVIDER", default: "procedural") {
             ["procedural", "openai"].contains($0) ? $0 : nil
         }
@@ -333,9 +337,10 @@ struct EnvironmentReader {
         }
     }
 
-    /// `512k`, `100m`, `2g` or a bare number of bytes, above zero.
-    mutating func byteCount(_ name: String, default fallback: Int64) -> Int64 {
+    /// `512k`, `100m`, `2g` or a bare number of bytes, above zero (or `0` where `orOff`).
+    mutating func byteCount(_ name: String, default fallback: Int64, orOff: Bool = false) -> Int64 {
         value(name, default: fallback) { text in
+            if orOff, text == "0" { return 0 }
             let scales: [Character: Int64] = ["k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024]
             let scale = text.last.flatMap { scales[Character($0.lowercased())] } ?? 1
             guard let number = Int64(scale == 1 ? Substring(text) : text.dropLast()), number > 0 else { return nil }

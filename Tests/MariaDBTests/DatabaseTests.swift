@@ -208,6 +208,72 @@ final class DatabaseTests: XCTestCase {
         XCTAssertNotEqual(storage(&second), storage(&third))
     }
 
+    /// A read's digest is the same for the same statements, values and rows, and changes
+    /// with any of them; a known digest skips the rows, an unknown one reads them all.
+    func testReadDigestsNameExactlyWhatWasReadAndSkipKnownContent() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, """
+            `id` INTEGER NOT NULL PRIMARY KEY, `a` VARCHAR(191) NULL, `b` VARCHAR(191) NULL, `n` BIGINT NULL,
+            `at` DATETIME(3) NULL
+            """)
+        try database.execute("INSERT INTO `\(table)` VALUES (1, 'x', NULL, 7, '2026-01-02 03:04:05.678'), (2, '', 'y', NULL, NULL)")
+        let select = "SELECT `id`, `a`, `b`, `n`, `at` FROM `\(table)` WHERE `id` >= ? AND (`at` IS NULL OR `at` < ?) ORDER BY `id`"
+        let cutoff = Date(timeIntervalSince1970: 2_000_000_000.123)
+        func key(_ context: String = "t", scope: String = "u-1", from: Int = 1, sql: String? = nil) throws -> ContentKey {
+            let digest = ReadDigest(context: context, scope: scope)
+            try database.recordingReads(into: digest) {
+                try database.forEachRow(sql ?? select, [from, cutoff]) { _, _ in }
+            }
+            return digest.key
+        }
+        let first = try key()
+        XCTAssertEqual(try key(), first, "the same read twice (a date value included) has the same key")
+        var keys = [first]
+        func changes(_ what: String, _ change: String? = nil, _ read: () throws -> ContentKey) throws {
+            if let change { try database.execute(change) }
+            let changed = try read()
+            XCTAssertFalse(keys.contains(changed), what)
+            keys.append(changed)
+        }
+        try changes("another context") { try key("u") }
+        try changes("another scope") { try key(scope: "u-2") }
+        try changes("another value bound") { try key(from: 2) }
+        try changes("another statement with the same rows") { try key(sql: select + " LIMIT 10") }
+        try changes("an empty string for NULL", "UPDATE `\(table)` SET `b` = '' WHERE `id` = 1") { try key() }
+        try changes("the value moved to the next column",
+                    "UPDATE `\(table)` SET `a` = NULL, `b` = 'x' WHERE `id` = 1") { try key() }
+        try changes("an integer", "UPDATE `\(table)` SET `n` = 8 WHERE `id` = 1") { try key() }
+        try changes("a millisecond", "UPDATE `\(table)` SET `at` = '2026-01-02 03:04:05.679' WHERE `id` = 1") { try key() }
+        try changes("a row of NULLs", "INSERT INTO `\(table)` VALUES (3, NULL, NULL, NULL, NULL)") { try key() }
+        try changes("a row gone", "DELETE FROM `\(table)` WHERE `id` = 2") { try key() }
+
+        // Known content: no row is handed over. Unknown: every row, once, in order.
+        let current = try key()
+        var asked: [ContentKey] = [], read: [Int] = []
+        let digest = ReadDigest(context: "t", scope: "u-1")
+        let decoded = try database.recordingReads(into: digest) {
+            try database.forEachRow(select, [1, cutoff], unlessKnown: { asked.append($0); return $0 == current }) { row, _ in
+                read.append(try row.int(0))
+            }
+        }
+        XCTAssertFalse(decoded)
+        XCTAssertEqual(asked, [current])
+        XCTAssertEqual(read, [])
+        XCTAssertEqual(digest.key, current)
+        let other = ReadDigest(context: "t", scope: "u-1")
+        XCTAssertTrue(try database.recordingReads(into: other) {
+            try database.forEachRow(select, [1, cutoff], unlessKnown: { _ in false }) { row, _ in read.append(try row.int(0)) }
+        })
+        XCTAssertEqual(read, [1, 3], "an unknown content is read whole")
+        XCTAssertEqual(other.key, current)
+        // Outside a recording nothing is digested, so nothing can be known.
+        read = []
+        XCTAssertTrue(try database.forEachRow(select, [1, cutoff], unlessKnown: { _ in XCTFail("asked"); return true }) { row, _ in
+            read.append(try row.int(0))
+        })
+        XCTAssertEqual(read, [1, 3])
+    }
+
     /// The time statements wait on the server is counted, beside how many ran.
     func testServerWaitIsCountedPerStatement() throws {
         let database = try makeDatabase()

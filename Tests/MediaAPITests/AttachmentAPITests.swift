@@ -239,6 +239,55 @@ final class AttachmentAPITests: XCTestCase {
         XCTAssertLessThanOrEqual(waited, total)
     }
 
+    /// Workers keep what they rendered (MEDIA_RENDERED_RESPONSES), yet after any row a
+    /// response is made from changes, every answer shows the change: a variant's row alone,
+    /// an attachment's row alone, through the library page, one owner and the batch.
+    func testKeptRenderingsFollowEveryRowThroughNginx() throws {
+        let owner = ("script", "script-alice-1")
+        let asset = try uploadAsset("u-alice")
+        let attached = try attach(asset, as: "u-alice", owner, role: "reference")
+        XCTAssertEqual(attached.status, 201, attached.text)
+        let attachmentId = try XCTUnwrap(attached.json()["id"] as? String)
+        let paths = ["/api/media?limit=3", "/api/owners/script/script-alice-1/media?role=reference",
+                     "/api/owners/script/media?ids=script-alice-1,nope&role=reference"]
+        /// Each path asked often enough that every worker answers it more than once (the
+        /// later times from what it kept): one body per path.
+        func answers() throws -> [String] {
+            var bodies = paths.map { _ in Set<String>() }
+            for _ in 0..<16 {
+                for (index, path) in paths.enumerated() {
+                    let response = try send("GET", path, as: "u-alice")
+                    XCTAssertEqual(response.status, 200, response.text)
+                    bodies[index].insert(response.text)
+                }
+            }
+            XCTAssertEqual(bodies.map(\.count), [1, 1, 1], "every worker answers the same")
+            return bodies.map { $0.first ?? "" }
+        }
+        let before = try answers()
+        XCTAssertTrue(before.allSatisfy { $0.contains(asset) }, "\(before)")
+
+        let database = try database()
+        XCTAssertEqual(try database.execute(
+            "UPDATE `MediaVariant` SET `width` = 4321 WHERE `assetId` = ? AND `kind` = 'thumbnail'", [asset]), 1)
+        let resized = try answers()
+        for (old, new) in zip(before, resized) {
+            XCTAssertNotEqual(old, new)
+            XCTAssertTrue(new.contains(#""width":4321"#), new)
+        }
+
+        XCTAssertEqual(try send("PATCH", "/api/media/attachments/\(attachmentId)", as: "u-alice",
+                                json: #"{"sortOrder":77}"#).status, 200)
+        let moved = try answers()
+        XCTAssertEqual(moved[0], resized[0], "the library page holds no attachment")
+        for new in moved.dropFirst() { XCTAssertTrue(new.contains(#""sortOrder":77"#), new) }
+
+        // Another user asking for the same owners reads none of it.
+        let stranger = try send("GET", paths[2], as: "u-bob")
+        XCTAssertEqual(stranger.status, 200)
+        XCTAssertFalse(stranger.text.contains(asset))
+    }
+
     func testGarbageCollectionRemovesAttachmentsOfDeletedOwners() throws {
         let asset = try uploadAsset("u-bob")
         XCTAssertEqual(try attach(asset, as: "u-bob", ("theme", "theme-bob-2"), role: "reference").status, 201)

@@ -94,7 +94,7 @@ final class UseCaseTests: XCTestCase {
             XCTAssertEqual(($0 as? MediaError).map { if case .invalid(let code, _) = $0 { code } else { "" } }, "invalid_title")
         }
 
-        guard case .page(let items, let next, let validator) = try library.page(LibraryQuery(userId: stranger)) else {
+        guard case .page(let items, let next, let validator, _) = try library.page(LibraryQuery(userId: stranger)) else {
             return XCTFail("a page was expected")
         }
         XCTAssertEqual(items.map(\.asset.id), [uploaded.asset.id])
@@ -109,7 +109,7 @@ final class UseCaseTests: XCTestCase {
         XCTAssertThrowsError(try library.delete(id: uploaded.asset.id, userId: stranger)) {
             XCTAssertEqual($0 as? MediaError, .notFound(.asset))
         }
-        guard case .page(let after, _, let changed) = try library.page(LibraryQuery(userId: stranger),
+        guard case .page(let after, _, let changed, _) = try library.page(LibraryQuery(userId: stranger),
                                                                        currentValidator: validator) else {
             return XCTFail("a delete changes the page")
         }
@@ -132,12 +132,18 @@ final class UseCaseTests: XCTestCase {
         let (uploaded, attachment) = try library.upload(try stagedJPEG(), details(attachTo: reference), userId: "u-alice")
         let attached = try XCTUnwrap(attachment)
         XCTAssertEqual(attached.assetId, uploaded.asset.id)
-        let media = try attachments.media(ownerType: .scene, ownerId: "scene-alice-2", userId: "u-alice", role: .reference)
+        guard case .content(let media, _) = try attachments.media(ownerType: .scene, ownerId: "scene-alice-2",
+                                                                   userId: "u-alice", role: .reference) else {
+            return XCTFail("without kept renderings, the content is read")
+        }
         XCTAssertEqual(media.map(\.attachment.id), [attached.id])
         XCTAssertEqual(media.first?.asset.variants.count, 3)
         try library.delete(id: uploaded.asset.id, userId: "u-alice")
-        XCTAssertEqual(try attachments.media(ownerType: .scene, ownerId: "scene-alice-2", userId: "u-alice",
-                                             role: .reference).count, 0)
+        guard case .content(let after, _) = try attachments.media(ownerType: .scene, ownerId: "scene-alice-2",
+                                                                   userId: "u-alice", role: .reference) else {
+            return XCTFail("without kept renderings, the content is read")
+        }
+        XCTAssertEqual(after.count, 0)
     }
 
     func testAServerSideIngestFailureLeavesTheRowFailedAndNoFiles() throws {
@@ -200,9 +206,72 @@ final class UseCaseTests: XCTestCase {
         }
     }
 
+    /// Renderings the API keeps, by key (the domain only asks whether one is there).
+    final class KeptKeys: RenderedContent {
+        var keys: Set<ContentKey> = []
+        func contains(_ key: ContentKey) -> Bool { keys.contains(key) }
+    }
+
+    /// A kept rendering answers a read only while every row it was made from is the same:
+    /// a title, a variant's column, a new upload, a delete each make the read new again.
+    func testKeptRenderingsAnswerOnlyExactlyTheSameContent() throws {
+        let kept = KeptKeys()
+        let (uploaded, _) = try library.upload(try stagedJPEG(), details(), userId: stranger)
+        var validators: Set<String> = [], contents: Set<ContentKey> = []
+        /// The page, read anew (and its key kept), then found kept with the same key and validator.
+        func readAnewThenKept(_ what: String, ids: [String]) throws {
+            guard case .page(let items, _, let validator, let content) = try library.page(LibraryQuery(userId: stranger),
+                                                                                          rendered: kept) else {
+                return XCTFail("\(what): the page is read anew")
+            }
+            XCTAssertEqual(items.map(\.asset.id), ids, what)
+            XCTAssertFalse(contents.contains(content), "\(what): a new content")
+            validators.insert(validator)
+            contents.insert(content)
+            kept.keys.insert(content)
+            guard case .rendered(content, validator) = try library.page(LibraryQuery(userId: stranger), rendered: kept) else {
+                return XCTFail("\(what): the same content again is found kept")
+            }
+        }
+        try readAnewThenKept("the first read", ids: [uploaded.asset.id])
+        _ = try library.update(id: uploaded.asset.id, userId: stranger,
+                               AssetChanges(title: .some("usecase-test 2"), description: .none, tags: .none))
+        try readAnewThenKept("a new title", ids: [uploaded.asset.id])
+        // A variant's row changes with no change to its asset's row: the validator stays (it
+        // covers the assets), the content does not.
+        XCTAssertEqual(try database.execute("UPDATE `MediaVariant` SET `width` = `width` + 1 WHERE `assetId` = ? AND `kind` = 'thumbnail'",
+                                            [uploaded.asset.id]), 1)
+        try readAnewThenKept("a variant's width", ids: [uploaded.asset.id])
+        XCTAssertEqual(validators.count, 2)
+        let (second, _) = try library.upload(try stagedJPEG(), details(), userId: stranger)
+        try readAnewThenKept("a new upload", ids: [second.asset.id, uploaded.asset.id])
+        try library.delete(id: uploaded.asset.id, userId: stranger)
+        try readAnewThenKept("a delete", ids: [second.asset.id])
+        XCTAssertEqual(validators.count, 4)
+        // Another user's page of the same shape is never this one's.
+        guard case .page(_, _, _, let other) = try library.page(LibraryQuery(userId: stranger + "-other"), rendered: kept) else {
+            return XCTFail("another user's page is read anew")
+        }
+        XCTAssertFalse(kept.keys.contains(other))
+
+        // An owner's media: kept until an attachment's row changes.
+        let reference = try AttachmentTarget(ownerType: .scene, ownerId: "scene-alice-2", role: .reference)
+        let (attached, attachment) = try library.upload(try stagedJPEG(), details(attachTo: reference), userId: "u-alice")
+        let read = { try self.attachments.media(ownerType: .scene, ownerId: "scene-alice-2", userId: "u-alice",
+                                                role: .reference, rendered: kept) }
+        guard case .content(let media, let content) = try read() else { return XCTFail("read anew") }
+        XCTAssertEqual(media.map(\.asset.asset.id), [attached.asset.id])
+        kept.keys.insert(content)
+        guard case .rendered(content) = try read() else { return XCTFail("found kept") }
+        _ = try attachments.update(attachmentId: try XCTUnwrap(attachment).id, userId: "u-alice", sortOrder: 7,
+                                   meta: .none)
+        guard case .content(_, let changed) = try read() else { return XCTFail("a new position is read anew") }
+        XCTAssertNotEqual(changed, content)
+    }
+
     func testPageValidatorsOfDifferentQueriesDiffer() throws {
         func validator(tag: String?, title: String?) throws -> String {
-            guard case .page(_, _, let validator) = try library.page(
+            guard case .page(_, _, let validator, _) = try library.page(
                 LibraryQuery(userId: stranger, tag: tag, titleContains: title)) else { throw TestFailure("no page") }
             return validator
         }

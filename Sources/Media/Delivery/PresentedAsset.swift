@@ -23,8 +23,15 @@ public struct AssetPresenter {
     }
 
     public func present(_ assets: [MediaAsset]) throws -> [PresentedAsset] {
+        try present(assets, unlessRendered: nil) ?? []
+    }
+
+    /// The assets presented; nil when `rendered` holds a rendering of what was read (see
+    /// `RenderedContent`), and then their variants are not decoded.
+    public func present(_ assets: [MediaAsset], unlessRendered rendered: (any RenderedContent)?) throws -> [PresentedAsset]? {
         guard !assets.isEmpty else { return [] }
-        let grouped = try variants.variants(ofAssets: assets.map(\.id))
+        guard let grouped = try variants.variants(ofAssets: assets.map(\.id), unlessKnown: rendered.map { $0.contains })
+        else { return nil }
         return assets.map { present($0, variants: grouped[$0.id] ?? []) }
     }
 

@@ -1,7 +1,5 @@
 import Foundation
-import Hashing
 import MariaDB
-import ServerLog
 
 /// What an upload brings beside its bytes, as the client sent it (validated here).
 public struct UploadDetails: Sendable {
@@ -115,52 +113,31 @@ public struct AssetLibrary {
         try storage.deleteAsset(userId: userId, assetId: asset.id)
     }
 
-    /// A library page, or only word that the client's copy is current.
+    /// A library page, or only word that the client's copy is current, or that a
+    /// rendering of exactly this page is at hand.
     public enum PageAnswer {
-        case page(items: [PresentedAsset], next: LibraryCursor?, validator: String)
+        case page(items: [PresentedAsset], next: LibraryCursor?, validator: String, content: ContentKey)
+        case rendered(content: ContentKey, validator: String)
         case notModified(validator: String)
     }
 
     /// One page of the library, newest first, and the cursor of the next page if any, with
-    /// a weak validator derived from what the page contains: the query, and each asset's id
-    /// and `updatedAt` (an edit, a finished ingest and a delete all change those, a new
-    /// upload changes the ids), and the generation of the URLs (signed ones expire). When
-    /// `currentValidator` matches, the variants are not read and nothing is rendered.
-    public func page(_ query: LibraryQuery, currentValidator: String? = nil) throws -> PageAnswer {
-        let page = try assets.library(query)
-        let validator = Self.validator(query, page.assets, page.next, urls: presenter.urlGeneration(at: Date()))
+    /// a weak validator derived from what the page contains: the digest of the assets query,
+    /// its values and every column of every row it read (an edit, a finished ingest, a
+    /// delete and a new upload all change it), and the generation of the URLs (signed ones
+    /// expire). When `currentValidator` matches, the variants are not read and nothing is
+    /// rendered; when `rendered` holds a rendering of the page's whole content (the
+    /// variants' rows too), nothing is decoded past the assets.
+    public func page(_ query: LibraryQuery, currentValidator: String? = nil,
+                     rendered: (any RenderedContent)? = nil) throws -> PageAnswer {
+        let digest = ReadDigest(context: "library page 1, URLs " + (presenter.urlGeneration(at: Date()) ?? "-"),
+                                scope: query.userId)
+        let page = try database.recordingReads(into: digest) { try assets.library(query) }
+        let validator = "W/\"" + digest.key.fingerprintHex + "\""
         if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
-        return .page(items: try presenter.present(page.assets), next: page.next, validator: validator)
-    }
-
-    private static func validator(_ query: LibraryQuery, _ assets: [MediaAsset], _ next: LibraryCursor?,
-                                  urls: String?) -> String {
-        // Each free-text part is length-prefixed, so no two queries spell the same text.
-        var text: [UInt8] = []
-        text.reserveCapacity(256 + assets.count * 48)
-        let part = { (value: String?, text: inout [UInt8]) in
-            text.append(UInt8(ascii: "|"))
-            guard let value else { return text.append(UInt8(ascii: "-")) }
-            JSONBytes.appendInteger(Int64(value.utf8.count), to: &text)
-            text.append(UInt8(ascii: ":"))
-            text.append(contentsOf: value.utf8)
-        }
-        text.append(contentsOf: "v1".utf8)
-        part(query.userId, &text)
-        part(String(query.limit), &text)
-        for value in [query.after?.token, query.type?.rawValue, query.tag, query.titleContains, next?.token, urls] {
-            part(value, &text)
-        }
-        for index in assets.indices {  // not `for asset in`: that copies every record
-            text.append(UInt8(ascii: "|"))
-            text.append(contentsOf: assets[index].id.utf8)
-            text.append(UInt8(ascii: ":"))
-            let milliseconds = (assets[index].updatedAt.timeIntervalSince1970 * 1000).rounded(.down)
-            JSONBytes.appendInteger(Int64(exactly: milliseconds) ?? 0, to: &text)
-        }
-        var digest = SHA256()
-        digest.update(text)
-        return "W/\"" + digest.finalizeHex().prefix(32) + "\""
+        let items = try database.recordingReads(into: digest) { try presenter.present(page.assets, unlessRendered: rendered) }
+        guard let items else { return .rendered(content: digest.key, validator: validator) }
+        return .page(items: items, next: page.next, validator: validator, content: digest.key)
     }
 
     /// `If-None-Match`: `*`, or a list of entity tags compared weakly (RFC 9110 §13.1.2).

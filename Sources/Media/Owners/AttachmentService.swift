@@ -96,24 +96,40 @@ public struct AttachmentService {
 
     // MARK: - Reads
 
-    /// One owner's attachments in display order (role, then position).
-    public func media(ownerType: MediaOwnerType, ownerId: String, userId: String,
-                      role: MediaRole?) throws -> [PresentedAttachment] {
-        try requireOwner(ownerType, id: ownerId, userId: userId)
-        return try present(try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId,
-                                                       role: role))
+    /// One owner's attachments in display order (role, then position); only the key when
+    /// `rendered` holds a rendering of what was read (see `RenderedContent`).
+    public func media(ownerType: MediaOwnerType, ownerId: String, userId: String, role: MediaRole?,
+                      rendered: (any RenderedContent)? = nil) throws -> ContentAnswer<[PresentedAttachment]> {
+        let digest = readDigest("owner media", userId: userId)
+        let found = try database.recordingReads(into: digest) { () throws -> [PresentedAttachment]? in
+            try requireOwner(ownerType, id: ownerId, userId: userId)
+            return try present(try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId,
+                                                           role: role), unlessRendered: rendered)
+        }
+        guard let found else { return .rendered(digest.key) }
+        return .content(found, key: digest.key)
     }
 
     /// Several owners at once (the API allows `maxBatchOwners`), keyed by owner id. Owners that are missing or
     /// another user's are simply absent from the answer.
-    public func media(ownerType: MediaOwnerType, ownerIds: [String], userId: String,
-                      role: MediaRole?) throws -> [String: [PresentedAttachment]] {
-        let owned = try registry.existing(ownerType, ids: ownerIds, userId: userId, in: database)
-        let found = try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId, role: role)
+    public func media(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
+                      rendered: (any RenderedContent)? = nil) throws -> ContentAnswer<[String: [PresentedAttachment]]> {
+        let digest = readDigest("owners media", userId: userId)
+        let read = try database.recordingReads(into: digest) { () throws -> (Set<String>, [PresentedAttachment]?) in
+            let owned = try registry.existing(ownerType, ids: ownerIds, userId: userId, in: database)
+            let found = try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId, role: role)
+            return (owned, try present(found, unlessRendered: rendered))
+        }
+        guard let found = read.1 else { return .rendered(digest.key) }
         var grouped: [String: [PresentedAttachment]] = [:]
-        for id in owned { grouped[id] = [] }
-        for item in try present(found) { grouped[item.attachment.ownerId, default: []].append(item) }
-        return grouped
+        for id in read.0 { grouped[id] = [] }
+        for item in found { grouped[item.attachment.ownerId, default: []].append(item) }
+        return .content(grouped, key: digest.key)
+    }
+
+    /// A digest of a read of `userId`'s data that renders `what`, whose URLs are those of now.
+    private func readDigest(_ what: String, userId: String) -> ReadDigest {
+        ReadDigest(context: what + " 1, URLs " + (presenter.urlGeneration(at: Date()) ?? "-"), scope: userId)
     }
 
     // MARK: - Attach on upload
@@ -168,9 +184,16 @@ public struct AttachmentService {
     /// Attachments with their assets and variants: two queries for any number of them.
     /// Attachments whose asset is no longer ready or was deleted are left out.
     private func present(_ list: [MediaAttachment]) throws -> [PresentedAttachment] {
+        try present(list, unlessRendered: nil) ?? []
+    }
+
+    /// As `present(_:)`; nil when `rendered` holds a rendering of what was read.
+    private func present(_ list: [MediaAttachment], unlessRendered rendered: (any RenderedContent)?) throws -> [PresentedAttachment]? {
         guard let userId = list.first?.userId else { return [] }
         let found = try assets.find(ids: list.map(\.assetId), userId: userId)
-        let presented = try presenter.present(Array(found.values.filter { $0.status == .ready }))
+        // In id order: the variants query binds the same ids the same way each time.
+        let ready = found.values.filter { $0.status == .ready }.sorted { $0.id < $1.id }
+        guard let presented = try presenter.present(ready, unlessRendered: rendered) else { return nil }
         let byId = Dictionary(uniqueKeysWithValues: presented.map { ($0.asset.id, $0) })
         return list.compactMap { attachment in
             byId[attachment.assetId].map { PresentedAttachment(attachment: attachment, asset: $0) }

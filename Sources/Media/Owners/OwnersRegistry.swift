@@ -59,7 +59,8 @@ public struct OwnersRegistry: Sendable {
     /// The ids among `ownerIds` of owners of `type` that exist and belong to `userId`.
     public func existing(_ type: MediaOwnerType, ids ownerIds: [String], userId: String,
                          in database: Database) throws -> Set<String> {
-        let unique = Array(Set(ownerIds.filter { !$0.isEmpty && $0.utf8.count <= 191 }))
+        // Sorted: the same ids bind the same way every time (see `ReadDigest`).
+        let unique = Set(ownerIds.filter { !$0.isEmpty && $0.utf8.count <= 191 }).sorted()
         guard !unique.isEmpty else { return [] }
         var found = Set<String>()
         for start in stride(from: 0, to: unique.count, by: Self.maxBatch) {

@@ -26,7 +26,7 @@ public struct AttachmentRepository {
     /// role, then position.
     public func attachments(ownerType: MediaOwnerType, ownerIds: [String], userId: String,
                             role: MediaRole? = nil) throws -> [MediaAttachment] {
-        let ids = Array(Set(ownerIds))
+        let ids = Set(ownerIds).sorted()  // bound the same way every time (see `ReadDigest`)
         guard !ids.isEmpty else { return [] }
         var sql = """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment`

@@ -19,7 +19,16 @@ public struct VariantRepository {
     /// assetId one too: it gives the order as well, and planning 50 ranges on two indexes
     /// was a third of the query's time.
     public func variants(ofAssets assetIds: [String]) throws -> [String: [MediaVariant]] {
-        let ids = Array(Set(assetIds))
+        try variants(ofAssets: assetIds, unlessKnown: nil) ?? [:]
+    }
+
+    /// As `variants(ofAssets:)`; nil when `isKnown` recognises the content read (see
+    /// `Database.forEachRow(_:_:unlessKnown:_:)`), and then no row is decoded.
+    public func variants(ofAssets assetIds: [String],
+                         unlessKnown isKnown: ((ContentKey) -> Bool)?) throws -> [String: [MediaVariant]]? {
+        // In the callers' order, without repeats: the same ids bind the same way every time.
+        var seen = Set<String>(minimumCapacity: assetIds.count)
+        let ids = assetIds.filter { seen.insert($0).inserted }
         guard !ids.isEmpty else { return [:] }
         let placeholders = sqlPlaceholders(ids.count)
         // Rows come grouped by asset (ORDER BY assetId, so each asset is one run): a run is
@@ -29,10 +38,10 @@ public struct VariantRepository {
         // An asset has at most one variant of each kind: a run's array is allocated once.
         let runCapacity = MediaVariantKind.allCases.count
         var run: [MediaVariant] = [], runAssetId: String?
-        try database.forEachRow("""
+        let decoded = try database.forEachRow("""
             SELECT \(MediaVariant.selection) FROM `MediaVariant` FORCE INDEX (`MediaVariant_assetId_kind_key`)
             WHERE `assetId` IN (\(placeholders)) ORDER BY `assetId`, `kind`
-            """, ids) { row, _ in
+            """, ids, unlessKnown: isKnown) { row, _ in
             let variant = try MediaVariant(row: row, sharingAssetId: runAssetId)
             if let assetId = runAssetId, assetId != variant.assetId {
                 grouped[assetId] = run
@@ -42,6 +51,7 @@ public struct VariantRepository {
             runAssetId = variant.assetId
             run.append(consume variant)
         }
+        guard decoded else { return nil }
         if let assetId = runAssetId { grouped[assetId] = run }
         return grouped
     }

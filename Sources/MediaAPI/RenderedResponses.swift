@@ -1,0 +1,65 @@
+import Media
+
+/// JSON bodies of responses already rendered, each kept under the `ContentKey` of what its
+/// read saw (every statement, value and row), at most `capacityBytes` of them, the least
+/// recently used dropped first. A read that finds its key here decodes and renders nothing,
+/// and the kept body is sent. The database is still read on every request, so a kept body
+/// is only ever sent for exactly the rows a fresh rendering would be made from. One per
+/// worker (a worker serves one request at a time).
+public final class RenderedResponses: RenderedContent {
+    public let capacityBytes: Int
+    private var entries: [ContentKey: (body: ResponseBody, lastUse: UInt64)] = [:]
+    private var clock: UInt64 = 0
+    /// The kept bodies' memory, counted as `ResponseBody.footprint`.
+    public private(set) var keptBytes = 0
+
+    /// `capacityBytes` 0 keeps nothing. A body above a quarter of it is not kept: a few
+    /// large ones would push out many pages.
+    public init(capacityBytes: Int) {
+        self.capacityBytes = max(0, capacityBytes)
+    }
+
+    public var count: Int { entries.count }
+
+    public func contains(_ key: ContentKey) -> Bool { entries[key] != nil }
+
+    /// The body kept for `key`, marked as just used.
+    func body(for key: ContentKey) -> ResponseBody? {
+        guard let entry = entries[key] else { return nil }
+        clock += 1
+        entries[key] = (entry.body, clock)
+        return entry.body
+    }
+
+    /// Keeps `body` for `key`, dropping the least recently used bodies to make room.
+    func keep(_ body: ResponseBody, for key: ContentKey) {
+        let size = body.footprint
+        guard size <= capacityBytes / 4 else { return }
+        if let old = entries.removeValue(forKey: key) { keptBytes -= old.body.footprint }
+        // A linear scan, only when full: a few hundred entries at most.
+        while keptBytes + size > capacityBytes, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            entries.removeValue(forKey: oldest.key)
+            keptBytes -= oldest.value.body.footprint
+        }
+        clock += 1
+        entries[key] = (body, clock)
+        keptBytes += size
+    }
+
+    /// The response to a read that may find its rendering kept: `read(self)` reads, and a
+    /// kept body answers it, else `render` makes the response, whose body is kept.
+    func respond<Value>(_ read: (RenderedResponses?) throws -> ContentAnswer<Value>,
+                        render: (Value) -> HTTPResponse) throws -> HTTPResponse {
+        switch try read(self) {
+        case .rendered(let key):
+            if let body = body(for: key) { return .json(body) }
+            // Not reached: nothing is dropped between the read's check and here. Should it
+            // be, a fresh read without the kept bodies is still the right answer.
+            return try respond({ _ in try read(nil) }, render: render)
+        case .content(let value, let key):
+            let response = render(value)
+            keep(response.body, for: key)
+            return response
+        }
+    }
+}

@@ -41,7 +41,7 @@ public final class Application: FastCGIResponder {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         let database = databaseActivity()
         let databaseMilliseconds = Double(database.waitNanoseconds &- databaseBefore.waitNanoseconds) / 1_000_000
-        Log.write(level: response.status >= 500 ? .error : .info, event: "request", fields: [
+        var fields: [(key: String, value: LogValue)] = [
             ("requestId", .string(request.requestId)),
             ("method", .string(http.method)),
             ("path", .string(http.path)),
@@ -51,7 +51,9 @@ public final class Application: FastCGIResponder {
             ("sql", LogValue(database.statements - databaseBefore.statements)),
             ("sqlMs", .double((databaseMilliseconds * 1000).rounded() / 1000)),
             ("outcome", .string(outcome)),
-        ])
+        ]
+        if let rendering = response.rendering { fields.append(("rendered", .string(rendering.rawValue))) }
+        Log.write(level: response.status >= 500 ? .error : .info, event: "request", fields: fields)
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {

@@ -7,6 +7,13 @@ public struct HTTPResponse {
     public var status: Int
     public var headers: [(String, String)]
     public var body: ResponseBody
+    /// For a response a worker may keep (see `RenderedResponses`): whether its body was the
+    /// kept one or made anew. The request log says which.
+    var rendering: Rendering?
+
+    enum Rendering: String {
+        case kept, anew
+    }
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.init(status: status, headers: headers, body: ResponseBody(body))
@@ -100,6 +107,14 @@ public struct ResponseBody {
 
     /// A copy of the bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The same bytes in memory of their own size (a written buffer has room to spare).
+    func compacted() -> ResponseBody {
+        guard case .written(let buffer, let count) = storage, buffer.capacity > count else { return self }
+        let exact = ByteBuffer(capacity: count)
+        exact.base.initialize(from: buffer.base, count: count)
+        return ResponseBody(exact, count: count)
+    }
 
     /// The memory the body holds (a written buffer's whole capacity).
     var footprint: Int {

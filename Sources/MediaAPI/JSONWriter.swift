@@ -241,8 +241,10 @@ extension HTTPResponse {
     }
 
     /// A JSON body written before.
-    static func json(_ body: ResponseBody, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
+    static func json(_ body: ResponseBody, status: Int = 200, rendering: Rendering? = nil) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
+        response.rendering = rendering
+        return response
     }
 }
 

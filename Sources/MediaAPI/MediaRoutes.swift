@@ -81,10 +81,13 @@ package struct MediaRoutes {
             // Kept bodies leave only when another is kept, never between the read and here;
             // were one gone, a read without them is still the right answer.
             guard let body = rendered?.body(for: content) else { return try list(request, userId: userId, rendered: nil) }
-            (response, validator) = (.json(body), current)
+            (response, validator) = (.json(body, rendering: .kept), current)
         case .page(let items, let next, let current, let content):
             (response, validator) = (.json(Page(items: items, nextCursor: next?.token)), current)
-            rendered?.keep(response.body, for: content)
+            if let rendered {
+                rendered.keep(response.body, for: content)
+                response.rendering = .anew
+            }
         }
         response.headers += [("ETag", validator), caching]
         return response

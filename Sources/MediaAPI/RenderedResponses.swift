@@ -31,8 +31,11 @@ public final class RenderedResponses: RenderedContent {
         return entry.body
     }
 
-    /// Keeps `body` for `key`, dropping the least recently used bodies to make room.
+    /// Keeps `body` (a copy of its own size) for `key`, dropping the least recently used
+    /// bodies to make room.
     func keep(_ body: ResponseBody, for key: ContentKey) {
+        guard body.count <= capacityBytes / 4 else { return }
+        let body = body.compacted()
         let size = body.footprint
         guard size <= capacityBytes / 4 else { return }
         if let old = entries.removeValue(forKey: key) { keptBytes -= old.body.footprint }
@@ -52,13 +55,14 @@ public final class RenderedResponses: RenderedContent {
                         render: (Value) -> HTTPResponse) throws -> HTTPResponse {
         switch try read(self) {
         case .rendered(let key):
-            if let body = body(for: key) { return .json(body) }
+            if let body = body(for: key) { return .json(body, rendering: .kept) }
             // Not reached: nothing is dropped between the read's check and here. Should it
             // be, a fresh read without the kept bodies is still the right answer.
             return try respond({ _ in try read(nil) }, render: render)
         case .content(let value, let key):
-            let response = render(value)
+            var response = render(value)
             keep(response.body, for: key)
+            response.rendering = .anew
             return response
         }
     }

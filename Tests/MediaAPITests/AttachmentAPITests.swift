@@ -264,8 +264,17 @@ final class AttachmentAPITests: XCTestCase {
             XCTAssertEqual(bodies.map(\.count), [1, 1, 1], "every worker answers the same")
             return bodies.map { $0.first ?? "" }
         }
+        /// How many answers to each path so far came from what a worker kept.
+        func keptAnswers() -> [Int] {
+            let lines = stack.log().split(separator: "\n").filter { $0.contains("\"event\":\"request\"") && $0.contains(#""rendered":"kept""#) }
+            return ["\"path\":\"/api/media\"", "\"path\":\"/api/owners/script/script-alice-1/media\"",
+                    "\"path\":\"/api/owners/script/media\""].map { path in lines.filter { $0.contains(path) }.count }
+        }
+        let keptBefore = keptAnswers()
         let before = try answers()
         XCTAssertTrue(before.allSatisfy { $0.contains(asset) }, "\(before)")
+        XCTAssertTrue(stack.waitUntil(seconds: 2) { zip(keptAnswers(), keptBefore).allSatisfy { $0 - $1 >= 8 } },
+                      "most answers came from what the workers kept: \(keptAnswers()) after \(keptBefore)")
 
         let database = try database()
         XCTAssertEqual(try database.execute(

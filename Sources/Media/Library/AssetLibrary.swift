@@ -130,6 +130,8 @@ public struct AssetLibrary {
     /// variants' rows too), nothing is decoded past the assets.
     public func page(_ query: LibraryQuery, currentValidator: String? = nil,
                      rendered: (any RenderedContent)? = nil) throws -> PageAnswer {
+        // "page 1": the page's JSON format. Clients keep a page while its validator stands,
+        // across deploys too: a change to what a page shows from the same rows bumps it.
         let digest = ReadDigest(context: "library page 1, URLs " + (presenter.urlGeneration(at: Date()) ?? "-"),
                                 scope: query.userId)
         let page = try database.recordingReads(into: digest) { try assets.library(query) }

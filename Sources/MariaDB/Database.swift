@@ -137,6 +137,23 @@ public final class Database {
         }
     }
 
+    /// Runs a query and holds its result while `body` runs (see `HeldRows`): `body` may run
+    /// other statements before it reads the rows, or never read them. Inside
+    /// `recordingReads` the rows are added to the digest first, each handed to `scan` on the
+    /// way with its index (from 0 again when a lost connection runs the whole read again).
+    public func holdingRows<T>(_ sql: String, _ arguments: [any DatabaseValueConvertible] = [],
+                               scan: (_ row: RowCursor, _ index: Int) throws -> Void,
+                               _ body: (HeldRows) throws -> T) throws -> T {
+        try withConnection(readOnly: true) { mysql in
+            let statement = try prepared(sql, mysql)
+            statementsExecuted += 1
+            return try statement.holding(arguments.map(\.databaseValue), recording: recording, scan: scan, { held in
+                serverWaitNanoseconds &+= statement.lastWaitNanoseconds
+                return try body(held)
+            })
+        }
+    }
+
     /// Runs `body`, adding every query it runs (`forEachRow`, `query` and the readers built
     /// on them), with its values and result rows, to `digest`.
     public func recordingReads<T>(into digest: ReadDigest, _ body: () throws -> T) rethrows -> T {

@@ -27,6 +27,14 @@ public struct RowCursor {
     /// The position of the first column called `name`.
     public func index(of name: String) -> Int? { columns.index[name] }
 
+    /// As `index(of:)`, for a column the statement selects: its absence is a decoding error.
+    public func position(of name: String) throws -> Int {
+        guard let index = columns.index[name] else {
+            throw RowDecodingError(column: name, table: nil, sql: columns.sql, problem: "no such column in the result")
+        }
+        return index
+    }
+
     public func isNull(_ index: Int) -> Bool { place(index) == nil }
 
     /// The column as a `DatabaseValue` (generic readers, `Row`).

@@ -20,6 +20,9 @@ final class Statement {
     /// Nanoseconds the last execution waited on the server: sending it, and reading its
     /// whole result (`mysql_stmt_store_result`); decoding rows is the caller's time.
     private(set) var lastWaitNanoseconds: UInt64 = 0
+    /// Executions so far: a held result (`HeldRows`) is this statement's only while no
+    /// later execution replaced it.
+    private(set) var executions: UInt64 = 0
 
     init(mysql: UnsafeMutablePointer<MYSQL>, sql: String) throws {
         guard let statement = mysql_stmt_init(mysql) else { throw DatabaseError(mysql: mysql, sql: sql) }
@@ -66,6 +69,47 @@ final class Statement {
 
     private func run(_ values: [DatabaseValue], digest: ReadDigest?, unlessKnown isKnown: ((ContentKey) -> Bool)?,
                      affected: inout Int, readingRows: Bool, eachRow body: (RowCursor) throws -> Void) throws -> Bool {
+        guard let stored = try store(values, affected: &affected) else { return true }
+        defer { stored.release() }
+        guard readingRows else { return true }
+        // Added only once the result is whole, so a retried read is not added twice.
+        digest?.add(statement: sql, binds: stored.binds)
+        if let digest, let isKnown {
+            while try stored.fetch(digesting: digest) {}
+            if isKnown(digest.key) { return false }
+            stored.rewind()
+            while try stored.fetch(digesting: nil) { try body(stored.cursor) }
+        } else {
+            while try stored.fetch(digesting: digest) { try body(stored.cursor) }
+        }
+        return true
+    }
+
+    /// Runs the statement and holds its whole result while `body` runs, which may run other
+    /// statements first and read the rows (`HeldRows.forEachRow`) later, or never. With a
+    /// `digest`, the statement, its values and every row are added to it first. Each row is
+    /// handed to `scan` on the way, with its index (what `body` needs to know before, or
+    /// instead of, reading the rows).
+    func holding<T>(_ values: [DatabaseValue], recording digest: ReadDigest?, scan: (RowCursor, Int) throws -> Void,
+                    _ body: (HeldRows) throws -> T) throws -> T {
+        var affected = 0
+        guard let stored = try store(values, affected: &affected) else {
+            throw DatabaseError(code: 2051, sqlState: "HY000", message: "the statement has no result to hold", sql: sql)
+        }
+        let execution = executions
+        // A later execution or a close (eviction, reconnect) inside `body` frees the result itself.
+        defer { stored.release(whileCurrent: holds(execution)) }
+        digest?.add(statement: sql, binds: stored.binds)
+        var index = 0
+        while try stored.fetch(digesting: digest) {
+            try scan(stored.cursor, index)
+            index += 1
+        }
+        return try body(HeldRows(stored, statement: self, execution: execution))
+    }
+
+    /// Executes and stores the result; nil for a statement without one (then `affected` is set).
+    private func store(_ values: [DatabaseValue], affected: inout Int) throws -> StoredResult? {
         guard let statement else {
             throw DatabaseError(code: UInt32(CR_NO_PREPARE_STMT), sqlState: "HY000",
                                 message: "the statement was closed", sql: sql)
@@ -74,12 +118,14 @@ final class Statement {
             throw DatabaseError(code: 2034, sqlState: "HY000",
                                 message: "\(values.count) arguments for \(parameterCount) placeholders", sql: sql)
         }
+        executions &+= 1
         // Until the result is stored, all of the time is the server's (or the wire's).
         let started = DispatchTime.now().uptimeNanoseconds
         var waited: UInt64?
         defer { lastWaitNanoseconds = waited ?? DispatchTime.now().uptimeNanoseconds - started }
         let parameters = parameterCount > 0 ? try ParameterBuffers(values, sql: sql) : nil
-        defer { parameters?.release() }
+        var keep = false
+        defer { if !keep { parameters?.release() } }
         if let parameters {
             guard mysql_stmt_bind_param(statement, parameters.binds) == 0,
                   mysql_stmt_execute(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
@@ -88,42 +134,26 @@ final class Statement {
         }
         guard let metadata = mysql_stmt_result_metadata(statement) else {
             affected = Int(clamping: mysql_stmt_affected_rows(statement))
-            return true
+            return nil
         }
-        defer {
+        guard mysql_stmt_store_result(statement) == 0 else {
+            let error = DatabaseError(statement: statement, sql: sql)
             mysql_free_result(metadata)
             mysql_stmt_free_result(statement)
+            throw error
         }
-        guard mysql_stmt_store_result(statement) == 0 else { throw DatabaseError(statement: statement, sql: sql) }
         waited = DispatchTime.now().uptimeNanoseconds - started
-        guard readingRows else { return true }
-        // Added only once the result is whole, so a retried read is not added twice.
-        digest?.add(statement: sql, binds: UnsafeBufferPointer(start: parameters?.binds, count: parameterCount))
         let fields = UnsafeBufferPointer(start: mysql_fetch_fields(metadata), count: Int(mysql_num_fields(metadata)))
-        let columns = resultColumns(fields)
         let layout = resultLayout(fields)
-        let places = layout.places
-        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, places)
-        let cursor = RowCursor(layout: layout, columns: columns, plans: cachedPlans)
-        /// Fetches the next row (false past the last), adding it to `digesting`.
-        func fetch(digesting: ReadDigest?) throws -> Bool {
-            if digesting != nil { places.pointee.firstValue = nil }
-            let status = mysql_stmt_fetch(statement)
-            if status == MYSQL_NO_DATA { return false }
-            guard status == 0 else { throw DatabaseError(statement: statement, sql: sql) }
-            digesting?.add(row: places.pointee)
-            return true
-        }
-        if let digest, let isKnown {
-            while try fetch(digesting: digest) {}
-            if isKnown(digest.key) { return false }
-            mysql_stmt_data_seek(statement, 0)
-            while try fetch(digesting: nil) { try body(cursor) }
-        } else {
-            while try fetch(digesting: digest) { try body(cursor) }
-        }
-        return true
+        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, layout.places)
+        keep = true
+        return StoredResult(statement: statement, sql: sql, metadata: metadata, parameters: parameters,
+                            parameterCount: parameterCount, layout: layout,
+                            cursor: RowCursor(layout: layout, columns: resultColumns(fields), plans: cachedPlans))
     }
+
+    /// Whether `execution` is still this statement's current one and its result still held.
+    func holds(_ execution: UInt64) -> Bool { statement != nil && executions == execution }
 
     /// The row count of the stored result being read (for reserving capacity).
     var storedRowCount: Int {
@@ -152,6 +182,58 @@ extension Statement {
         cachedColumns = columns
         cachedPlans = DecodingPlans()
         return columns
+    }
+}
+
+/// A statement's stored result being read: its rows, the cursor over them, and what to free.
+final class StoredResult {
+    private let statement: UnsafeMutablePointer<MYSQL_STMT>
+    private let sql: String
+    private let metadata: UnsafeMutablePointer<MYSQL_RES>
+    private let parameters: ParameterBuffers?
+    let binds: UnsafeBufferPointer<MYSQL_BIND>
+    let layout: ResultLayout
+    let cursor: RowCursor
+    private var released = false
+
+    fileprivate init(statement: UnsafeMutablePointer<MYSQL_STMT>, sql: String, metadata: UnsafeMutablePointer<MYSQL_RES>,
+                     parameters: ParameterBuffers?, parameterCount: Int, layout: ResultLayout, cursor: RowCursor) {
+        self.statement = statement
+        self.sql = sql
+        self.metadata = metadata
+        self.parameters = parameters
+        self.binds = UnsafeBufferPointer(start: parameters?.binds, count: parameterCount)
+        self.layout = layout
+        self.cursor = cursor
+    }
+
+    var rowCount: Int { Int(clamping: mysql_stmt_num_rows(statement)) }
+
+    /// Fetches the next row (false past the last), adding it to `digesting`.
+    func fetch(digesting: ReadDigest?) throws -> Bool {
+        let places = layout.places
+        if digesting != nil { places.pointee.firstValue = nil }
+        let status = mysql_stmt_fetch(statement)
+        if status == MYSQL_NO_DATA { return false }
+        guard status == 0 else { throw DatabaseError(statement: statement, sql: sql) }
+        digesting?.add(row: places.pointee)
+        return true
+    }
+
+    /// Back to the first row, for the callback to record into this result's layout again.
+    func rewind() {
+        mysql_stmt_attr_set(statement, STMT_ATTR_CB_USER_DATA, layout.places)
+        mysql_stmt_data_seek(statement, 0)
+    }
+
+    /// Frees the result and the bound values. `whileCurrent`: false when a later execution
+    /// or a close has replaced the result already (then only what is ours is freed).
+    func release(whileCurrent: Bool = true) {
+        guard !released else { return }
+        released = true
+        mysql_free_result(metadata)
+        if whileCurrent { mysql_stmt_free_result(statement) }
+        parameters?.release()
     }
 }
 

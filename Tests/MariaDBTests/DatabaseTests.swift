@@ -274,6 +274,55 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(read, [1, 3])
     }
 
+    /// A held result is read after other statements ran, as often as asked; once its
+    /// statement ran again or the connection closed, reading it fails as a lost connection
+    /// (a read to run again), never touching freed memory.
+    func testHeldRowsOutliveOtherStatementsAndFailCleanlyOnceReplaced() throws {
+        let database = try makeDatabase()
+        let table = try scratchTable(database, "`id` INTEGER NOT NULL PRIMARY KEY, `t` VARCHAR(191) NULL")
+        try database.execute("INSERT INTO `\(table)` VALUES (1, 'a'), (2, NULL), (3, 'c')")
+        let select = "SELECT `id`, `t` FROM `\(table)` WHERE `id` >= ? ORDER BY `id`"
+        var scanned: [Int] = []
+        let heldDigest = ReadDigest(context: "t", scope: "u-1")
+        let read = try database.recordingReads(into: heldDigest) {
+            try database.holdingRows(select, [1], scan: { row, index in
+                XCTAssertEqual(index, scanned.count)
+                scanned.append(try row.int(0))
+            }) { held -> [String?] in
+                // Another statement meanwhile, then the held rows, twice.
+                try database.forEachRow("SELECT COUNT(*) FROM `\(table)`") { row, _ in XCTAssertEqual(try row.int(0), 3) }
+                var texts: [String?] = []
+                for _ in 0..<2 { try held.forEachRow { texts.append(try $0.optionalString(1)) } }
+                XCTAssertEqual(held.count, 3)
+                return texts
+            }
+        }
+        XCTAssertEqual(scanned, [1, 2, 3])
+        XCTAssertEqual(read, ["a", nil, "c", "a", nil, "c"])
+        let plainDigest = ReadDigest(context: "t", scope: "u-1")
+        try database.recordingReads(into: plainDigest) {
+            try database.forEachRow(select, [1]) { _, _ in }
+            try database.forEachRow("SELECT COUNT(*) FROM `\(table)`") { _, _ in }
+        }
+        XCTAssertEqual(heldDigest.key, plainDigest.key, "holding digests the same as reading, in the order run")
+
+        // Replaced by its own next execution: the held result is gone.
+        try database.holdingRows(select, [1], scan: { _, _ in }) { held in
+            try database.forEachRow(select, [2]) { _, _ in }
+            XCTAssertThrowsError(try held.forEachRow { _ in XCTFail("a replaced result was read") }) {
+                XCTAssertEqual(($0 as? DatabaseError)?.code, 2013)
+            }
+        }
+        // The connection closed meanwhile (a reconnect): gone too, and the next read works.
+        try database.holdingRows(select, [1], scan: { _, _ in }) { held in
+            database.close()
+            XCTAssertThrowsError(try held.forEachRow { _ in XCTFail("a closed statement's result was read") })
+        }
+        var after: [Int] = []
+        try database.forEachRow(select, [3]) { row, _ in after.append(try row.int(0)) }
+        XCTAssertEqual(after, [3])
+    }
+
     /// The time statements wait on the server is counted, beside how many ran.
     func testServerWaitIsCountedPerStatement() throws {
         let database = try makeDatabase()

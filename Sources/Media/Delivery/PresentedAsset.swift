@@ -23,16 +23,19 @@ public struct AssetPresenter {
     }
 
     public func present(_ assets: [MediaAsset]) throws -> [PresentedAsset] {
-        try present(assets, unlessRendered: nil) ?? []
+        present(assets, variants: try variants.variants(ofAssets: assets.map(\.id)))
     }
 
-    /// The assets presented; nil when `rendered` holds a rendering of what was read (see
-    /// `RenderedContent`), and then their variants are not decoded.
-    public func present(_ assets: [MediaAsset], unlessRendered rendered: (any RenderedContent)?) throws -> [PresentedAsset]? {
-        guard !assets.isEmpty else { return [] }
-        guard let grouped = try variants.variants(ofAssets: assets.map(\.id), unlessKnown: rendered.map { $0.contains })
-        else { return nil }
-        return assets.map { present($0, variants: grouped[$0.id] ?? []) }
+    /// The variants of the assets `ids`, by asset; nil when `rendered` holds a rendering of
+    /// what was read (see `RenderedContent`), and then no variant is decoded.
+    public func variants(ofAssets ids: [String],
+                         unlessRendered rendered: (any RenderedContent)?) throws -> [String: [MediaVariant]]? {
+        try variants.variants(ofAssets: ids, unlessKnown: rendered.map { $0.contains })
+    }
+
+    /// The assets with their variants (`variants(ofAssets:unlessRendered:)`'s).
+    public func present(_ assets: [MediaAsset], variants grouped: [String: [MediaVariant]]) -> [PresentedAsset] {
+        assets.map { present($0, variants: grouped[$0.id] ?? []) }
     }
 
     public func present(_ asset: MediaAsset) throws -> PresentedAsset {

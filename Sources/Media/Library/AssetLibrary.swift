@@ -127,19 +127,26 @@ public struct AssetLibrary {
     /// delete and a new upload all change it), and the generation of the URLs (signed ones
     /// expire). When `currentValidator` matches, the variants are not read and nothing is
     /// rendered; when `rendered` holds a rendering of the page's whole content (the
-    /// variants' rows too), nothing is decoded past the assets.
+    /// variants' rows too), no row is decoded.
     public func page(_ query: LibraryQuery, currentValidator: String? = nil,
                      rendered: (any RenderedContent)? = nil) throws -> PageAnswer {
         // "page 1": the page's JSON format. Clients keep a page while its validator stands,
         // across deploys too: a change to what a page shows from the same rows bumps it.
         let digest = ReadDigest(context: "library page 1, URLs " + (presenter.urlGeneration(at: Date()) ?? "-"),
                                 scope: query.userId)
-        let page = try database.recordingReads(into: digest) { try assets.library(query) }
-        let validator = "W/\"" + digest.key.fingerprintHex + "\""
-        if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
-        let items = try database.recordingReads(into: digest) { try presenter.present(page.assets, unlessRendered: rendered) }
-        guard let items else { return .rendered(content: digest.key, validator: validator) }
-        return .page(items: items, next: page.next, validator: validator, content: digest.key)
+        return try database.recordingReads(into: digest) {
+            // The assets' rows are decoded only once it is clear that the page is rendered anew.
+            try assets.holdingLibrary(query) { ids, page in
+                let validator = "W/\"" + digest.key.fingerprintHex + "\""
+                if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
+                guard let variants = try presenter.variants(ofAssets: ids, unlessRendered: rendered) else {
+                    return .rendered(content: digest.key, validator: validator)
+                }
+                let (assets, next) = try page()
+                return .page(items: presenter.present(assets, variants: variants), next: next, validator: validator,
+                             content: digest.key)
+            }
+        }
     }
 
     /// `If-None-Match`: `*`, or a list of entity tags compared weakly (RFC 9110 §13.1.2).

@@ -103,8 +103,10 @@ public struct AttachmentService {
         let digest = readDigest("owner media", userId: userId)
         let found = try database.recordingReads(into: digest) { () throws -> [PresentedAttachment]? in
             try requireOwner(ownerType, id: ownerId, userId: userId)
-            return try present(try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId,
-                                                           role: role), unlessRendered: rendered)
+            return try attachments.holdingAttachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId,
+                                                      role: role) { assetIds, list in
+                try present(list, attaching: assetIds, userId: userId, unlessRendered: rendered)
+            }
         }
         guard let found else { return .rendered(digest.key) }
         return .content(found, key: digest.key)
@@ -117,8 +119,10 @@ public struct AttachmentService {
         let digest = readDigest("owners media", userId: userId)
         let read = try database.recordingReads(into: digest) { () throws -> (Set<String>, [PresentedAttachment]?) in
             let owned = try registry.existing(ownerType, ids: ownerIds, userId: userId, in: database)
-            let found = try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId, role: role)
-            return (owned, try present(found, unlessRendered: rendered))
+            return (owned, try attachments.holdingAttachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId,
+                                                              role: role) { assetIds, list in
+                try present(list, attaching: assetIds, userId: userId, unlessRendered: rendered)
+            })
         }
         guard let found = read.1 else { return .rendered(digest.key) }
         var grouped: [String: [PresentedAttachment]] = [:]
@@ -184,18 +188,23 @@ public struct AttachmentService {
     /// Attachments with their assets and variants: two queries for any number of them.
     /// Attachments whose asset is no longer ready or was deleted are left out.
     private func present(_ list: [MediaAttachment]) throws -> [PresentedAttachment] {
-        try present(list, unlessRendered: nil) ?? []
+        guard let userId = list.first?.userId else { return [] }
+        return try present({ list }, attaching: list.map(\.assetId), userId: userId, unlessRendered: nil) ?? []
     }
 
-    /// As `present(_:)`; nil when `rendered` holds a rendering of what was read.
-    private func present(_ list: [MediaAttachment], unlessRendered rendered: (any RenderedContent)?) throws -> [PresentedAttachment]? {
-        guard let userId = list.first?.userId else { return [] }
-        let found = try assets.find(ids: list.map(\.assetId), userId: userId)
-        // In id order: the variants query binds the same ids the same way each time.
-        let ready = found.values.filter { $0.status == .ready }.sorted { $0.id < $1.id }
-        guard let presented = try presenter.present(ready, unlessRendered: rendered) else { return nil }
+    /// As `present(_:)`, for the attachments `list` decodes, which attach `assetIds`; nil
+    /// when `rendered` holds a rendering of what was read, and then `list` is not called.
+    private func present(_ list: () throws -> [MediaAttachment], attaching assetIds: [String], userId: String,
+                         unlessRendered rendered: (any RenderedContent)?) throws -> [PresentedAttachment]? {
+        guard !assetIds.isEmpty else { return [] }
+        let found = try assets.find(ids: assetIds, userId: userId)
+        // In id order: the variants query binds the same ids the same way each time (the
+        // ids are sorted, not the records: moving a record retains each of its Strings).
+        let ready = found.keys.sorted().compactMap { found[$0] }.filter { $0.status == .ready }
+        guard let variants = try presenter.variants(ofAssets: ready.map(\.id), unlessRendered: rendered) else { return nil }
+        let presented = presenter.present(ready, variants: variants)
         let byId = Dictionary(uniqueKeysWithValues: presented.map { ($0.asset.id, $0) })
-        return list.compactMap { attachment in
+        return try list().compactMap { attachment in
             byId[attachment.assetId].map { PresentedAttachment(attachment: attachment, asset: $0) }
         }
     }

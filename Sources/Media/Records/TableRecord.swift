@@ -43,6 +43,14 @@ extension TableRecord {
         return records
     }
 
+    /// Every held row decoded (see `Database.holdingRows`).
+    static func decodeAll(_ held: HeldRows, decoding decode: (RowCursor) throws -> Self = Self.init(row:)) throws -> [Self] {
+        var records: [Self] = []
+        records.reserveCapacity(held.count)
+        try held.forEachRow { records.append(try decode($0)) }
+        return records
+    }
+
     /// The first record of a query's rows, if any.
     static func fetchOne(_ database: Database, _ sql: String,
                          _ arguments: [any DatabaseValueConvertible] = []) throws -> Self? {

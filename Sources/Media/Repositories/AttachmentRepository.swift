@@ -26,8 +26,19 @@ public struct AttachmentRepository {
     /// role, then position.
     public func attachments(ownerType: MediaOwnerType, ownerIds: [String], userId: String,
                             role: MediaRole? = nil) throws -> [MediaAttachment] {
+        try holdingAttachments(ownerType: ownerType, ownerIds: ownerIds, userId: userId, role: role) { _, list in
+            try list()
+        }
+    }
+
+    /// As `attachments`, the rows held undecoded while `body` runs (see
+    /// `Database.holdingRows`): `body` gets the distinct asset ids they attach, sorted, and
+    /// `list` decodes the attachments if `body` needs them.
+    public func holdingAttachments<T>(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
+                                      _ body: (_ assetIds: [String], _ list: () throws -> [MediaAttachment]) throws -> T)
+        throws -> T {
         let ids = Set(ownerIds).sorted()  // bound the same way every time (see `ReadDigest`)
-        guard !ids.isEmpty else { return [] }
+        guard !ids.isEmpty else { return try body([], { [] }) }
         var sql = """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` IN (\(sqlPlaceholders(ids.count)))
@@ -41,7 +52,13 @@ public struct AttachmentRepository {
             arguments.append(role)
         }
         sql += " ORDER BY `ownerId`, `role`, `sortOrder`, `createdAt`, `id`"
-        return try MediaAttachment.fetchAll(database, sql, arguments)
+        var assetIds = Set<String>(), assetIdColumn = 0
+        return try database.holdingRows(sql, arguments, scan: { row, index in
+            if index == 0 { (assetIds, assetIdColumn) = ([], try row.position(of: MediaAttachment.Column.assetId.rawValue)) }
+            assetIds.insert(try row.string(assetIdColumn))
+        }) { held in
+            try body(assetIds.sorted()) { try MediaAttachment.decodeAll(held) }
+        }
     }
 
     /// The attachment of an asset to an owner in a role (the unique key).

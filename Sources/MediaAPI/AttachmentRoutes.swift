@@ -7,7 +7,7 @@ import Media
 package struct AttachmentRoutes {
     let attachments: AttachmentService
     /// Owner media rendered before (see `RenderedResponses`).
-    let rendered: RenderedResponses
+    let rendered: RenderedResponses?
 
     func register(in router: inout Router) {
         router.add("POST", "/api/media/:id/attach", signedIn: attach)
@@ -86,7 +86,7 @@ package struct AttachmentRoutes {
         let ownerType = try Self.ownerType(request.parameter("ownerType"))
         let role = try request.queryValue("role").map(Self.role)
         let ownerId = request.parameter("ownerId")
-        return try rendered.respond({ rendered in
+        return try RenderedResponses.respond(keeping: rendered, { rendered in
             try attachments.media(ownerType: ownerType, ownerId: ownerId, userId: userId, role: role, rendered: rendered)
         }, render: { found in .json(Page(items: found.map(AttachmentRepresentation.init))) })
     }
@@ -99,7 +99,7 @@ package struct AttachmentRoutes {
             throw APIError.badRequest("`ids` lists 1 to \(AttachmentService.maxBatchOwners) owner ids, comma-separated.",
                                       code: "invalid_ids")
         }
-        return try rendered.respond({ rendered in
+        return try RenderedResponses.respond(keeping: rendered, { rendered in
             try attachments.media(ownerType: ownerType, ownerIds: ids, userId: userId, role: role, rendered: rendered)
         }, render: { grouped in .json(OwnersMedia(owners: grouped)) })
     }

@@ -7,7 +7,7 @@ import Media
 package struct MediaRoutes {
     let library: AssetLibrary
     /// Library pages rendered before (see `RenderedResponses`).
-    let rendered: RenderedResponses
+    let rendered: RenderedResponses?
 
     /// Multipart framing and text fields on top of the file itself.
     static let formOverheadBytes: Int64 = 1024 * 1024

@@ -13,8 +13,9 @@ public final class RenderedResponses: RenderedContent {
     /// The kept bodies' memory, counted as `ResponseBody.footprint`.
     public private(set) var keptBytes = 0
 
-    /// `capacityBytes` 0 keeps nothing. A body above a quarter of it is not kept: a few
-    /// large ones would push out many pages.
+    /// A body above a quarter of `capacityBytes` is not kept: a few large ones would push
+    /// out many pages. (With none to keep, the routes are given no `RenderedResponses` at
+    /// all: then reads neither hold rows nor look for kept renderings.)
     public init(capacityBytes: Int) {
         self.capacityBytes = max(0, capacityBytes)
     }
@@ -49,20 +50,22 @@ public final class RenderedResponses: RenderedContent {
         keptBytes += size
     }
 
-    /// The response to a read that may find its rendering kept: `read(self)` reads, and a
-    /// kept body answers it, else `render` makes the response, whose body is kept.
-    func respond<Value>(_ read: (RenderedResponses?) throws -> ContentAnswer<Value>,
-                        render: (Value) -> HTTPResponse) throws -> HTTPResponse {
-        switch try read(self) {
+    /// The response to a read that may find its rendering in `kept`: `read(kept)` reads,
+    /// and a kept body answers it, else `render` makes the response, whose body is kept.
+    static func respond<Value>(keeping kept: RenderedResponses?, _ read: (RenderedResponses?) throws -> ContentAnswer<Value>,
+                               render: (Value) -> HTTPResponse) throws -> HTTPResponse {
+        switch try read(kept) {
         case .rendered(let key):
-            if let body = body(for: key) { return .json(body, rendering: .kept) }
+            if let body = kept?.body(for: key) { return .json(body, rendering: .kept) }
             // Not reached: nothing is dropped between the read's check and here. Should it
-            // be, a fresh read without the kept bodies is still the right answer.
-            return try respond({ _ in try read(nil) }, render: render)
+            // be, a read without the kept bodies is still the right answer.
+            return try respond(keeping: nil, read, render: render)
         case .content(let value, let key):
             var response = render(value)
-            keep(response.body, for: key)
-            response.rendering = .anew
+            if let kept {
+                kept.keep(response.body, for: key)
+                response.rendering = .anew
+            }
             return response
         }
     }

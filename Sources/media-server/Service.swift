@@ -33,7 +33,8 @@ enum Service {
             checks: ["database": { databaseState(database) }],
             generationMetrics: { try? JobRepository(database: database).metrics() },
             debugEndpoints: configuration.debugEndpoints,
-            rendered: RenderedResponses(capacityBytes: configuration.renderedResponseBytes))
+            rendered: configuration.renderedResponseBytes > 0
+                ? RenderedResponses(capacityBytes: configuration.renderedResponseBytes) : nil)
         runner.start()
         let identity = Identity(mode: configuration.auth, jwtSecret: configuration.jwtSecret)
         let application = Application(router: router, identity: identity) {

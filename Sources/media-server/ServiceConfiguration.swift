@@ -59,7 +59,7 @@ struct ServiceConfiguration: Sendable {
     static let variables: [(name: String, defaultValue: String, meaning: String)] = [
         ("DATABASE_URL", "(required)", "mysql://user:password@host:port/database[?socket=/path], as Prisma reads it"),
         ("MEDIA_STATEMENT_CACHE", "256", "prepared statements kept open per database connection (least recently used closed first)"),
-        ("MEDIA_RENDERED_RESPONSES", "8m", "rendered library pages and owner media a worker keeps, sent again for exactly the same rows (0: none)"),
+        ("MEDIA_RENDERED_RESPONSES", "8m", "bytes (512k, 8m, 1g…) of rendered library pages and owner media a worker keeps, sent again for exactly the same rows (0: none)"),
         ("MEDIA_SOCKET", "/run/media-server/media.sock", "unix socket path, or tcp:127.0.0.1:PORT"),
         ("MEDIA_SOCKET_MODE", "0660", "permissions of the unix socket (octal)"),
         ("MEDIA_SOCKET_BACKLOG", "511", "listen backlog"),

@@ -29,7 +29,7 @@ final class OpenAPIContractTests: XCTestCase {
                                     presenter: presenter, wakeRunner: {})
         return Router.media(library: library, attachments: attachments, generation: queue,
                             scoreboard: try Scoreboard(poolSize: 1), checks: [:], generationMetrics: { nil },
-                            debugEndpoints: debugEndpoints, rendered: RenderedResponses(capacityBytes: 0))
+                            debugEndpoints: debugEndpoints, rendered: nil)
     }
 
     /// The rendered contract, as nginx serves it.

@@ -136,7 +136,7 @@ public struct AssetLibrary {
                                 scope: query.userId)
         return try database.recordingReads(into: digest) {
             // The assets' rows are decoded only once it is clear that the page is rendered anew.
-            try assets.holdingLibrary(query) { ids, page in
+            try assets.library(query, holding: rendered != nil) { ids, page in
                 let validator = "W/\"" + digest.key.fingerprintHex + "\""
                 if let currentValidator, Self.matches(currentValidator, validator) { return .notModified(validator: validator) }
                 guard let variants = try presenter.variants(ofAssets: ids, unlessRendered: rendered) else {

@@ -103,8 +103,8 @@ public struct AttachmentService {
         let digest = readDigest("owner media", userId: userId)
         let found = try database.recordingReads(into: digest) { () throws -> [PresentedAttachment]? in
             try requireOwner(ownerType, id: ownerId, userId: userId)
-            return try attachments.holdingAttachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId,
-                                                      role: role) { assetIds, list in
+            return try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId, role: role,
+                                               holding: rendered != nil) { assetIds, list in
                 try present(list, attaching: assetIds, userId: userId, unlessRendered: rendered)
             }
         }
@@ -119,8 +119,8 @@ public struct AttachmentService {
         let digest = readDigest("owners media", userId: userId)
         let read = try database.recordingReads(into: digest) { () throws -> (Set<String>, [PresentedAttachment]?) in
             let owned = try registry.existing(ownerType, ids: ownerIds, userId: userId, in: database)
-            return (owned, try attachments.holdingAttachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId,
-                                                              role: role) { assetIds, list in
+            return (owned, try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId,
+                                                       role: role, holding: rendered != nil) { assetIds, list in
                 try present(list, attaching: assetIds, userId: userId, unlessRendered: rendered)
             })
         }

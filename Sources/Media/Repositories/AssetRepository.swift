@@ -37,14 +37,21 @@ public struct AssetRepository {
 
     /// One library page, plus the cursor of the next page when there is one.
     public func library(_ query: LibraryQuery) throws -> (assets: [MediaAsset], next: LibraryCursor?) {
-        try holdingLibrary(query) { _, page in try page() }
+        let (sql, arguments, limit) = libraryStatement(query)
+        let assets = try MediaAsset.fetchAll(database, sql, arguments) { try MediaAsset(row: $0, sharingUserId: query.userId) }
+        return Self.page(assets, limit: limit)
     }
 
-    /// One library page's rows held undecoded while `body` runs (see
+    /// As `library`, the rows held undecoded while `body` runs when `holding` (see
     /// `Database.holdingRows`): `body` gets the page's asset ids in page order, and `page`
-    /// decodes the page (and the cursor of the next) if `body` needs it.
-    public func holdingLibrary<T>(_ query: LibraryQuery, _ body: (_ ids: [String],
+    /// decodes the page (and the cursor of the next) if `body` needs it. Not holding, the
+    /// rows are decoded at once, in one pass.
+    public func library<T>(_ query: LibraryQuery, holding: Bool, _ body: (_ ids: [String],
         _ page: () throws -> (assets: [MediaAsset], next: LibraryCursor?)) throws -> T) throws -> T {
+        guard holding else {
+            let page = try library(query)
+            return try body(page.assets.map(\.id)) { page }
+        }
         let (sql, arguments, limit) = libraryStatement(query)
         var ids: [String] = [], idColumn = 0
         return try database.holdingRows(sql, arguments, scan: { row, index in
@@ -52,11 +59,14 @@ public struct AssetRepository {
             if index < limit { ids.append(try row.string(idColumn)) }  // the row past the page only says one follows
         }) { held in
             try body(ids) {
-                let assets = try MediaAsset.decodeAll(held) { try MediaAsset(row: $0, sharingUserId: query.userId) }
-                let page = LibraryCursor.page(assets, limit: limit) { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
-                return (page.items, page.next)
+                Self.page(try MediaAsset.decodeAll(held) { try MediaAsset(row: $0, sharingUserId: query.userId) }, limit: limit)
             }
         }
+    }
+
+    private static func page(_ assets: [MediaAsset], limit: Int) -> (assets: [MediaAsset], next: LibraryCursor?) {
+        let page = LibraryCursor.page(assets, limit: limit) { LibraryCursor(createdAt: $0.createdAt, id: $0.id) }
+        return (page.items, page.next)
     }
 
     /// The server's plan for a library query (`EXPLAIN`), one line per row, for DBAs and

@@ -26,19 +26,35 @@ public struct AttachmentRepository {
     /// role, then position.
     public func attachments(ownerType: MediaOwnerType, ownerIds: [String], userId: String,
                             role: MediaRole? = nil) throws -> [MediaAttachment] {
-        try holdingAttachments(ownerType: ownerType, ownerIds: ownerIds, userId: userId, role: role) { _, list in
-            try list()
+        guard let (sql, arguments) = attachmentsStatement(ownerType, ownerIds, userId, role) else { return [] }
+        return try MediaAttachment.fetchAll(database, sql, arguments)
+    }
+
+    /// As `attachments`, the rows held undecoded while `body` runs when `holding` (see
+    /// `Database.holdingRows`): `body` gets the distinct asset ids they attach, sorted, and
+    /// `list` decodes the attachments if `body` needs them. Not holding, the rows are
+    /// decoded at once, in one pass.
+    public func attachments<T>(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
+                               holding: Bool,
+                               _ body: (_ assetIds: [String], _ list: () throws -> [MediaAttachment]) throws -> T) throws -> T {
+        guard holding, let (sql, arguments) = attachmentsStatement(ownerType, ownerIds, userId, role) else {
+            let list = try attachments(ownerType: ownerType, ownerIds: ownerIds, userId: userId, role: role)
+            return try body(Set(list.map(\.assetId)).sorted()) { list }
+        }
+        var assetIds = Set<String>(), assetIdColumn = 0
+        return try database.holdingRows(sql, arguments, scan: { row, index in
+            if index == 0 { (assetIds, assetIdColumn) = ([], try row.position(of: MediaAttachment.Column.assetId.rawValue)) }
+            assetIds.insert(try row.string(assetIdColumn))
+        }) { held in
+            try body(assetIds.sorted()) { try MediaAttachment.decodeAll(held) }
         }
     }
 
-    /// As `attachments`, the rows held undecoded while `body` runs (see
-    /// `Database.holdingRows`): `body` gets the distinct asset ids they attach, sorted, and
-    /// `list` decodes the attachments if `body` needs them.
-    public func holdingAttachments<T>(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
-                                      _ body: (_ assetIds: [String], _ list: () throws -> [MediaAttachment]) throws -> T)
-        throws -> T {
+    /// The attachments query and its values; nil without owners.
+    private func attachmentsStatement(_ ownerType: MediaOwnerType, _ ownerIds: [String], _ userId: String,
+                                      _ role: MediaRole?) -> (String, [any DatabaseValueConvertible])? {
         let ids = Set(ownerIds).sorted()  // bound the same way every time (see `ReadDigest`)
-        guard !ids.isEmpty else { return try body([], { [] }) }
+        guard !ids.isEmpty else { return nil }
         var sql = """
             SELECT \(MediaAttachment.selection) FROM `MediaAttachment`
             WHERE `ownerType` = ? AND `ownerId` IN (\(sqlPlaceholders(ids.count)))
@@ -52,13 +68,7 @@ public struct AttachmentRepository {
             arguments.append(role)
         }
         sql += " ORDER BY `ownerId`, `role`, `sortOrder`, `createdAt`, `id`"
-        var assetIds = Set<String>(), assetIdColumn = 0
-        return try database.holdingRows(sql, arguments, scan: { row, index in
-            if index == 0 { (assetIds, assetIdColumn) = ([], try row.position(of: MediaAttachment.Column.assetId.rawValue)) }
-            assetIds.insert(try row.string(assetIdColumn))
-        }) { held in
-            try body(assetIds.sorted()) { try MediaAttachment.decodeAll(held) }
-        }
+        return (sql, arguments)
     }
 
     /// The attachment of an asset to an owner in a role (the unique key).

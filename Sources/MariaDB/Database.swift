@@ -155,8 +155,9 @@ public final class Database {
     }
 
     /// Runs `body`, adding every query it runs (`forEachRow`, `query` and the readers built
-    /// on them), with its values and result rows, to `digest`.
-    public func recordingReads<T>(into digest: ReadDigest, _ body: () throws -> T) rethrows -> T {
+    /// on them), with its values and result rows, to `digest` (none: `body` runs as it is).
+    public func recordingReads<T>(into digest: ReadDigest?, _ body: () throws -> T) rethrows -> T {
+        guard let digest else { return try body() }
         let outer = recording
         recording = digest
         defer { recording = outer }

@@ -62,7 +62,7 @@ public final class RenderedResponses: RenderedContent {
             return try respond(keeping: nil, read, render: render)
         case .content(let value, let key):
             var response = render(value)
-            if let kept {
+            if let kept, let key {
                 kept.keep(response.body, for: key)
                 response.rendering = .anew
             }

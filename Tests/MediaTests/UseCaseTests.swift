@@ -259,14 +259,18 @@ final class UseCaseTests: XCTestCase {
         let (attached, attachment) = try library.upload(try stagedJPEG(), details(attachTo: reference), userId: "u-alice")
         let read = { try self.attachments.media(ownerType: .scene, ownerId: "scene-alice-2", userId: "u-alice",
                                                 role: .reference, rendered: kept) }
-        guard case .content(let media, let content) = try read() else { return XCTFail("read anew") }
+        guard case .content(let media, let recorded) = try read() else { return XCTFail("read anew") }
         XCTAssertEqual(media.map(\.asset.asset.id), [attached.asset.id])
+        let content = try XCTUnwrap(recorded, "with renderings to look in, the read is keyed")
         kept.keys.insert(content)
         guard case .rendered(content) = try read() else { return XCTFail("found kept") }
         _ = try attachments.update(attachmentId: try XCTUnwrap(attachment).id, userId: "u-alice", sortOrder: 7,
                                    meta: .none)
         guard case .content(_, let changed) = try read() else { return XCTFail("a new position is read anew") }
         XCTAssertNotEqual(changed, content)
+        // Without renderings to look in, nothing is keyed.
+        guard case .content(_, nil) = try attachments.media(ownerType: .scene, ownerId: "scene-alice-2", userId: "u-alice",
+                                                            role: .reference) else { return XCTFail("read unkeyed") }
     }
 
     func testPageValidatorsOfDifferentQueriesDiffer() throws {

@@ -12,8 +12,9 @@ public protocol RenderedContent: AnyObject {
 
 /// What a read answers when a rendering of its content may be at hand already.
 public enum ContentAnswer<Value> {
-    /// The content, decoded, and its key (to keep a rendering of it under).
-    case content(Value, key: ContentKey)
+    /// The content, decoded, and its key (to keep a rendering of it under): nil when the
+    /// read was given no renderings to look in, and so kept no digest.
+    case content(Value, key: ContentKey?)
     /// A rendering of exactly the content read is at hand under this key: nothing was decoded.
     case rendered(ContentKey)
 }

@@ -100,8 +100,9 @@ public struct AttachmentService {
     /// `rendered` holds a rendering of what was read (see `RenderedContent`).
     public func media(ownerType: MediaOwnerType, ownerId: String, userId: String, role: MediaRole?,
                       rendered: (any RenderedContent)? = nil) throws -> ContentAnswer<[PresentedAttachment]> {
-        let digest = readDigest("owner media", userId: userId)
-        let found = try database.recordingReads(into: digest) { () throws -> [PresentedAttachment]? in
+        // Without renderings to look in, nothing needs the digest: no row is hashed.
+        let digest = readDigest("owner media", userId: userId), recorded = rendered == nil ? nil : digest
+        let found = try database.recordingReads(into: recorded) { () throws -> [PresentedAttachment]? in
             try requireOwner(ownerType, id: ownerId, userId: userId)
             return try attachments.attachments(ownerType: ownerType, ownerIds: [ownerId], userId: userId, role: role,
                                                holding: rendered != nil) { assetIds, list in
@@ -109,15 +110,16 @@ public struct AttachmentService {
             }
         }
         guard let found else { return .rendered(digest.key) }
-        return .content(found, key: digest.key)
+        return .content(found, key: recorded?.key)
     }
 
     /// Several owners at once (the API allows `maxBatchOwners`), keyed by owner id. Owners that are missing or
     /// another user's are simply absent from the answer.
     public func media(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
                       rendered: (any RenderedContent)? = nil) throws -> ContentAnswer<[String: [PresentedAttachment]]> {
-        let digest = readDigest("owners media", userId: userId)
-        let read = try database.recordingReads(into: digest) { () throws -> (Set<String>, [PresentedAttachment]?) in
+        // Without renderings to look in, nothing needs the digest: no row is hashed.
+        let digest = readDigest("owners media", userId: userId), recorded = rendered == nil ? nil : digest
+        let read = try database.recordingReads(into: recorded) { () throws -> (Set<String>, [PresentedAttachment]?) in
             let owned = try registry.existing(ownerType, ids: ownerIds, userId: userId, in: database)
             return (owned, try attachments.attachments(ownerType: ownerType, ownerIds: Array(owned), userId: userId,
                                                        role: role, holding: rendered != nil) { assetIds, list in
@@ -128,7 +130,7 @@ public struct AttachmentService {
         var grouped: [String: [PresentedAttachment]] = [:]
         for id in read.0 { grouped[id] = [] }
         for item in found { grouped[item.attachment.ownerId, default: []].append(item) }
-        return .content(grouped, key: digest.key)
+        return .content(grouped, key: recorded?.key)
     }
 
     /// A digest of a read of `userId`'s data that renders `what`, whose URLs are those of now.

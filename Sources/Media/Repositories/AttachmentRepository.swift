@@ -31,15 +31,15 @@ public struct AttachmentRepository {
     }
 
     /// As `attachments`, the rows held undecoded while `body` runs when `holding` (see
-    /// `Database.holdingRows`): `body` gets the distinct asset ids they attach, sorted, and
-    /// `list` decodes the attachments if `body` needs them. Not holding, the rows are
-    /// decoded at once, in one pass.
+    /// `Database.holdingRows`): `body` gets the asset ids they attach (each once, sorted,
+    /// when held), and `list` decodes the attachments if `body` needs them. Not holding, the
+    /// rows are decoded at once, in one pass.
     public func attachments<T>(ownerType: MediaOwnerType, ownerIds: [String], userId: String, role: MediaRole?,
                                holding: Bool,
                                _ body: (_ assetIds: [String], _ list: () throws -> [MediaAttachment]) throws -> T) throws -> T {
         guard holding, let (sql, arguments) = attachmentsStatement(ownerType, ownerIds, userId, role) else {
             let list = try attachments(ownerType: ownerType, ownerIds: ownerIds, userId: userId, role: role)
-            return try body(Set(list.map(\.assetId)).sorted()) { list }
+            return try body(list.map(\.assetId)) { list }
         }
         var assetIds = Set<String>(), assetIdColumn = 0
         return try database.holdingRows(sql, arguments, scan: { row, index in

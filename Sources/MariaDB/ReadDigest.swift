@@ -25,8 +25,8 @@ public final class ReadDigest {
         }
         self.state = state
         self.scope = scope
-        add(tag: "c", Array(context.utf8))
-        add(tag: "u", Array(scope.utf8))
+        add(tag: "c", context)
+        add(tag: "u", scope)
     }
 
     deinit { XXH3_freeState(state) }
@@ -38,7 +38,7 @@ public final class ReadDigest {
     }
 
     func add(statement sql: String, binds: UnsafeBufferPointer<MYSQL_BIND>) {
-        add(tag: "s", Array(sql.utf8))
+        add(tag: "s", sql)
         for bind in binds {
             var type = UInt32(bind.buffer_type.rawValue).littleEndian
             withUnsafeBytes(of: &type) { update($0) }
@@ -65,8 +65,10 @@ public final class ReadDigest {
         update(bytes)
     }
 
-    private func add(tag: Unicode.Scalar, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { add(tag: tag, $0) }
+    /// Text by its UTF-8, in place (a statement's SQL is hashed on every execution).
+    private func add(tag: Unicode.Scalar, _ text: String) {
+        var text = text
+        text.withUTF8 { add(tag: tag, UnsafeRawBufferPointer($0)) }
     }
 
     private func update(_ bytes: UnsafeRawBufferPointer) {

@@ -84,10 +84,7 @@ package struct MediaRoutes {
             (response, validator) = (.json(body, rendering: .kept), current)
         case .page(let items, let next, let current, let content):
             (response, validator) = (.json(Page(items: items, nextCursor: next?.token)), current)
-            if let rendered {
-                rendered.keep(response.body, for: content)
-                response.rendering = .anew
-            }
+            rendered?.keep(&response, for: content)
         }
         response.headers += [("ETag", validator), caching]
         return response

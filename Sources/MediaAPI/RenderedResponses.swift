@@ -50,6 +50,12 @@ public final class RenderedResponses: RenderedContent {
         keptBytes += size
     }
 
+    /// Keeps `response`'s body for `key`, and marks the response as made anew.
+    func keep(_ response: inout HTTPResponse, for key: ContentKey) {
+        keep(response.body, for: key)
+        response.rendering = .anew
+    }
+
     /// The response to a read that may find its rendering in `kept`: `read(kept)` reads,
     /// and a kept body answers it, else `render` makes the response, whose body is kept.
     static func respond<Value>(keeping kept: RenderedResponses?, _ read: (RenderedResponses?) throws -> ContentAnswer<Value>,
@@ -62,10 +68,7 @@ public final class RenderedResponses: RenderedContent {
             return try respond(keeping: nil, read, render: render)
         case .content(let value, let key):
             var response = render(value)
-            if let kept, let key {
-                kept.keep(response.body, for: key)
-                response.rendering = .anew
-            }
+            if let kept, let key { kept.keep(&response, for: key) }
             return response
         }
     }
